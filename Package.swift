@@ -1,0 +1,40 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let release: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+
+let package = Package(
+    name: "FinGPT",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "fingpt", targets: ["fingpt"]),
+    ],
+    targets: [
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
+                       providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
+        .target(name: "Tensor", dependencies: ["CBLAS"], swiftSettings: release),
+        .target(name: "NN", dependencies: ["Tensor"], swiftSettings: release),
+        .target(name: "Optim", dependencies: ["Tensor"], swiftSettings: release),
+        .target(name: "IO", dependencies: ["Tensor"], swiftSettings: release),
+        .target(name: "Tokenizers", dependencies: ["IO"], swiftSettings: release),
+        .target(name: "Models", dependencies: ["Tensor", "NN", "IO"], swiftSettings: release),
+        .target(name: "Data", dependencies: ["Tensor", "IO", "Tokenizers"], swiftSettings: release),
+        .target(name: "Training", dependencies: ["Tensor", "NN", "Optim", "Models", "Data", "IO"], swiftSettings: release),
+        .target(name: "Distributed", dependencies: ["CMPI", "Tensor"], swiftSettings: release),
+        .executableTarget(name: "fingpt", dependencies: ["Tensor", "NN", "Models", "Optim", "IO", "Tokenizers", "Data", "Training"],
+                          swiftSettings: release),
+        .target(name: "TestSupport", dependencies: ["Tensor"], path: "Tests/TestSupport"),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "Tensor", "TestSupport"]),
+        .testTarget(name: "OptimTests", dependencies: ["Optim", "Tensor", "TestSupport"]),
+        .testTarget(name: "IOTests", dependencies: ["IO", "Tensor", "TestSupport"]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "IO", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Tensor", "IO", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "DataTests", dependencies: ["Data", "Tokenizers", "IO", "Tensor", "TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Optim", "Data", "Tensor", "TestSupport"]),
+        .testTarget(name: "DistributedTests", dependencies: ["Distributed", "TestSupport"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,62 @@
+import Tensor
+
+/// The activation arena of a GPT-2 model for one batch shape: planned once, reused every step.
+///
+/// With recomputation, only each block's input is kept for all layers and a single set of block
+/// activations is shared (re-filled inside backward); otherwise every layer keeps its own set.
+final class GPT2Activations {
+    struct Block {
+        let ln1, ln1Mean, ln1Rstd, qkv, atty, att, res2, ln2, ln2Mean, ln2Rstd, fch, fchGelu: UnsafeMutablePointer<Float>
+    }
+
+    let batch: Int, seq: Int
+    let recompute: Bool
+    let storage: AlignedBuffer<Float>
+    /// residuals[0] is the embedding output; residuals[l+1] is block l's output.
+    let residuals: [UnsafeMutablePointer<Float>]
+    let blocks: [Block]
+    let lnf, lnfMean, lnfRstd: UnsafeMutablePointer<Float>
+    // backward scratch
+    let dres, dln, dqkv, datty, dfch, dgelu: UnsafeMutablePointer<Float>
+    let tokens: UnsafeMutablePointer<Int32>
+    let targets: UnsafeMutablePointer<Int32>
+
+    init(config: GPT2Config, batch: Int, seq: Int, recompute: Bool) {
+        self.batch = batch
+        self.seq = seq
+        self.recompute = recompute
+        let c = config.embeddingSize, n = batch * seq, nh = config.heads, l = config.layers
+        let blockSizes = [n * c, n, n, 3 * n * c, n * c, batch * nh * seq * seq, n * c, n * c, n, n, 4 * n * c, 4 * n * c]
+        let round: (Int) -> Int = { ($0 + 15) / 16 * 16 }
+        let perBlock = blockSizes.map(round).reduce(0, +)
+        let blockSets = recompute ? 1 : l
+        let resSize = round(n * c)
+        let scratchSizes = [n * c, n * c, 3 * n * c, n * c, 4 * n * c, 4 * n * c, n * c, n, n].map(round)
+        let total = blockSets * perBlock + (l + 1) * resSize + scratchSizes.reduce(0, +)
+        storage = AlignedBuffer<Float>(count: total)
+        var cursor = storage.pointer
+        func take(_ count: Int) -> UnsafeMutablePointer<Float> { defer { cursor += round(count) }; return cursor }
+        var blocks: [Block] = []
+        for _ in 0..<blockSets {
+            let p = blockSizes.map { take($0) }
+            blocks.append(Block(ln1: p[0], ln1Mean: p[1], ln1Rstd: p[2], qkv: p[3], atty: p[4], att: p[5], res2: p[6],
+                                ln2: p[7], ln2Mean: p[8], ln2Rstd: p[9], fch: p[10], fchGelu: p[11]))
+        }
+        self.blocks = blocks
+        residuals = (0...l).map { _ in take(n * c) }
+        lnf = take(n * c); lnfMean = take(n); lnfRstd = take(n)
+        dres = take(n * c); dln = take(n * c); dqkv = take(3 * n * c); datty = take(n * c)
+        dfch = take(4 * n * c); dgelu = take(4 * n * c)
+        tokens = .allocate(capacity: n)
+        targets = .allocate(capacity: n)
+    }
+
+    deinit {
+        tokens.deallocate()
+        targets.deallocate()
+    }
+
+    func block(_ layer: Int) -> Block { recompute ? blocks[0] : blocks[layer] }
+
+    var bytes: Int { storage.byteCount }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import Tensor
+
+/// The output projection (logits = x W^T) fused with softmax cross-entropy, computed a chunk of
+/// positions at a time so that the full [B*T, V] logits or probabilities are never held at once:
+/// only `chunkRows x V` floats live at any moment. Chunks split the positions rather than the
+/// vocabulary, so each chunk's softmax completes in one pass and no logits are recomputed.
+///
+/// Targets below zero are ignored (PyTorch's `ignore_index`), which lets instruction tuning score
+/// answer tokens only.
+public struct ChunkedCrossEntropy {
+    public let chunkRows: Int
+    public let vocab: Int
+    let scratch: AlignedBuffer<Float>
+
+    public init(vocab: Int, chunkRows: Int = 128) {
+        self.vocab = vocab
+        self.chunkRows = max(1, chunkRows)
+        scratch = AlignedBuffer<Float>(count: self.chunkRows * vocab)
+    }
+
+    public struct Result: Sendable {
+        /// Sum of per-position losses over counted positions (double accumulation).
+        public var lossSum: Double
+        /// Number of positions with a target >= 0.
+        public var count: Int
+        public var mean: Float { count > 0 ? Float(lossSum / Double(count)) : 0 }
+    }
+
+    /// Computes the loss and, when `dx` / `dweight` are given, accumulates their gradients scaled by
+    /// `gradScale` (pass 1 / number of counted positions in the whole optimizer batch for a mean loss).
+    /// - shapes: x [N,C], weight [V,C], targets [N], dx [N,C] (+=), dweight [V,C] (+=)
+    /// - perPositionLoss: optional [N] output of each position's loss (0 where ignored)
+    public func run(x: UnsafePointer<Float>, weight: UnsafePointer<Float>, targets: UnsafePointer<Int32>,
+                    rows n: Int, channels c: Int, dx: UnsafeMutablePointer<Float>?, dweight: UnsafeMutablePointer<Float>?,
+                    gradScale: Float = 1, perPositionLoss: UnsafeMutablePointer<Float>? = nil) -> Result {
+        var total = Result(lossSum: 0, count: 0)
+        let v = vocab
+        let logits = scratch.pointer
+        let rowLoss = UnsafeMutablePointer<Float>.allocate(capacity: chunkRows)
+        defer { rowLoss.deallocate() }
+        var start = 0
+        while start < n {
+            let rows = min(chunkRows, n - start)
+            let xc = x + start * c
+            BLAS.gemm(transB: true, m: rows, n: v, k: c, a: xc, b: weight, c: logits)
+            let wantGrad = dx != nil || dweight != nil
+            Parallel.forEachChunk(rows, minPerThread: 4) { rs in
+                for r in rs {
+                    let row = logits + r * v
+                    let target = Int(targets[start + r])
+                    let targetLogit: Float = target >= 0 ? row[target] : 0
+                    let lse = Kernels.softmaxInPlace(row, count: v)
+                    if target >= 0 {
+                        rowLoss[r] = lse - targetLogit
+                        if wantGrad {
+                            row[target] -= 1
+                            Kernels.scale(row, by: gradScale, count: v)
+                        }
+                    } else {
+                        rowLoss[r] = 0
+                        if wantGrad { row.update(repeating: 0, count: v) }
+                    }
+                }
+            }
+            for r in 0..<rows {
+                let target = targets[start + r]
+                if target >= 0 {
+                    total.lossSum += Double(rowLoss[r])
+                    total.count += 1
+                }
+                perPositionLoss?[start + r] = rowLoss[r]
+            }
+            if let dx { BLAS.gemm(m: rows, n: c, k: v, a: logits, b: weight, beta: 1, c: dx + start * c) }
+            if let dweight { BLAS.gemm(transA: true, m: v, n: c, k: rows, a: logits, b: xc, beta: 1, c: dweight) }
+            start += rows
+        }
+        return total
+    }
+
+    /// Checks every target is either ignored (< 0) or a valid token id.
+    public static func validate(targets: UnsafePointer<Int32>, count: Int, vocab: Int) throws {
+        for i in 0..<count where Int(targets[i]) >= vocab {
+            throw TensorError.invalidArgument("target \(targets[i]) at position \(i) is outside the vocabulary of \(vocab)")
+        }
+    }
+}
