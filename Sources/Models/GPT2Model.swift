@@ -16,7 +16,19 @@ public final class GPT2Model: @unchecked Sendable {
     }
 
     var activations: GPT2Activations?
+    /// When set, forward and backward phases are timed into it (benchmarks and profiles).
+    public var profiler: PhaseTimer?
+
+    @inline(__always)
+    func timed(_ name: String, _ body: () -> Void) {
+        if let profiler { profiler.measure(name, body) } else { body() }
+    }
     var lossHead: ChunkedCrossEntropy
+    /// Positions per chunk of the fused output head and loss (scratch = chunk x vocab floats).
+    public var lossChunkRows: Int {
+        get { lossHead.chunkRows }
+        set { lossHead = ChunkedCrossEntropy(vocab: config.vocabSize, chunkRows: newValue) }
+    }
     var lastForward: (batch: Int, seq: Int, withTargets: Bool)?
 
     public init(config: GPT2Config, recompute: Bool = false) throws {
@@ -106,16 +118,16 @@ public final class GPT2Model: @unchecked Sendable {
         let w = weights(parameters, layer: l)
         let s = a.block(l)
         let x = a.residuals[l], out = a.residuals[l + 1]
-        LayerNorm.forward(out: s.ln1, mean: s.ln1Mean, rstd: s.ln1Rstd, inp: x, weight: w.ln1w, bias: w.ln1b, rows: n, channels: c, eps: eps)
-        Linear.forward(out: s.qkv, inp: s.ln1, weight: w.attnW, bias: w.attnB, rows: n, inFeatures: c, outFeatures: 3 * c)
-        CausalSelfAttention.forward(out: s.atty, att: s.att, qkv: s.qkv, batch: a.batch, seq: a.seq, channels: c, heads: config.heads)
-        Linear.forward(out: s.res2, inp: s.atty, weight: w.projW, bias: w.projB, rows: n, inFeatures: c, outFeatures: c)
-        Residual.forward(out: s.res2, a: s.res2, b: x, count: n * c)
-        LayerNorm.forward(out: s.ln2, mean: s.ln2Mean, rstd: s.ln2Rstd, inp: s.res2, weight: w.ln2w, bias: w.ln2b, rows: n, channels: c, eps: eps)
-        Linear.forward(out: s.fch, inp: s.ln2, weight: w.fcW, bias: w.fcB, rows: n, inFeatures: c, outFeatures: 4 * c)
-        GELU.forward(out: s.fchGelu, inp: s.fch, count: 4 * n * c)
-        Linear.forward(out: out, inp: s.fchGelu, weight: w.fcProjW, bias: w.fcProjB, rows: n, inFeatures: 4 * c, outFeatures: c)
-        Residual.forward(out: out, a: out, b: s.res2, count: n * c)
+        timed("fwd layernorm") { LayerNorm.forward(out: s.ln1, mean: s.ln1Mean, rstd: s.ln1Rstd, inp: x, weight: w.ln1w, bias: w.ln1b, rows: n, channels: c, eps: eps) }
+        timed("fwd matmul qkv") { Linear.forward(out: s.qkv, inp: s.ln1, weight: w.attnW, bias: w.attnB, rows: n, inFeatures: c, outFeatures: 3 * c) }
+        timed("fwd attention") { CausalSelfAttention.forward(out: s.atty, att: s.att, qkv: s.qkv, batch: a.batch, seq: a.seq, channels: c, heads: config.heads) }
+        timed("fwd matmul attn proj") { Linear.forward(out: s.res2, inp: s.atty, weight: w.projW, bias: w.projB, rows: n, inFeatures: c, outFeatures: c) }
+        timed("fwd residual") { Residual.forward(out: s.res2, a: s.res2, b: x, count: n * c) }
+        timed("fwd layernorm") { LayerNorm.forward(out: s.ln2, mean: s.ln2Mean, rstd: s.ln2Rstd, inp: s.res2, weight: w.ln2w, bias: w.ln2b, rows: n, channels: c, eps: eps) }
+        timed("fwd matmul fc") { Linear.forward(out: s.fch, inp: s.ln2, weight: w.fcW, bias: w.fcB, rows: n, inFeatures: c, outFeatures: 4 * c) }
+        timed("fwd gelu") { GELU.forward(out: s.fchGelu, inp: s.fch, count: 4 * n * c) }
+        timed("fwd matmul fc proj") { Linear.forward(out: out, inp: s.fchGelu, weight: w.fcProjW, bias: w.fcProjB, rows: n, inFeatures: 4 * c, outFeatures: c) }
+        timed("fwd residual") { Residual.forward(out: out, a: out, b: s.res2, count: n * c) }
     }
 
     /// Runs embeddings, all blocks and the final LayerNorm for `tokens` [B,T]; returns the arena.
@@ -129,8 +141,8 @@ public final class GPT2Model: @unchecked Sendable {
             }
         }
         a.tokens.update(from: tokens, count: n)
-        Embedding.forward(out: a.residuals[0], tokens: a.tokens, wte: parameters.pointer("transformer.wte.weight"),
-                          wpe: parameters.pointer("transformer.wpe.weight"), batch: batch, seq: seq, channels: c)
+        timed("embedding") { Embedding.forward(out: a.residuals[0], tokens: a.tokens, wte: parameters.pointer("transformer.wte.weight"),
+                          wpe: parameters.pointer("transformer.wpe.weight"), batch: batch, seq: seq, channels: c) }
         for l in 0..<config.layers { blockForward(l, a) }
         LayerNorm.forward(out: a.lnf, mean: a.lnfMean, rstd: a.lnfRstd, inp: a.residuals[config.layers],
                           weight: parameters.pointer("transformer.ln_f.weight"), bias: parameters.pointer("transformer.ln_f.bias"),
@@ -193,18 +205,19 @@ public final class GPT2Model: @unchecked Sendable {
         a.targets.update(from: targets, count: n)
         // output head + loss, giving d(lnf) and d(wte)
         a.dln.update(repeating: 0, count: n * c)
-        let result = lossHead.run(x: a.lnf, weight: parameters.pointer("transformer.wte.weight"), targets: a.targets,
-                                  rows: n, channels: c, dx: a.dln, dweight: g.pointer("transformer.wte.weight"), gradScale: gradScale)
+        var result = ChunkedCrossEntropy.Result(lossSum: 0, count: 0)
+        timed("output head + loss") { result = lossHead.run(x: a.lnf, weight: parameters.pointer("transformer.wte.weight"), targets: a.targets,
+                                  rows: n, channels: c, dx: a.dln, dweight: g.pointer("transformer.wte.weight"), gradScale: gradScale) }
         a.dres.update(repeating: 0, count: n * c)
         LayerNorm.backward(dinp: a.dres, dweight: g.pointer("transformer.ln_f.weight"), dbias: g.pointer("transformer.ln_f.bias"),
                            dout: a.dln, inp: a.residuals[config.layers], weight: parameters.pointer("transformer.ln_f.weight"),
                            mean: a.lnfMean, rstd: a.lnfRstd, rows: n, channels: c)
         for l in stride(from: config.layers - 1, through: 0, by: -1) {
-            if recompute { blockForward(l, a) }
+            if recompute { timed("recompute") { blockForward(l, a) } }
             blockBackward(l, a)
         }
-        Embedding.backward(dwte: g.pointer("transformer.wte.weight"), dwpe: g.pointer("transformer.wpe.weight"),
-                           dout: a.dres, tokens: a.tokens, batch: batch, seq: seq, channels: c)
+        timed("embedding") { Embedding.backward(dwte: g.pointer("transformer.wte.weight"), dwpe: g.pointer("transformer.wpe.weight"),
+                           dout: a.dres, tokens: a.tokens, batch: batch, seq: seq, channels: c) }
         return result
     }
 
@@ -216,28 +229,21 @@ public final class GPT2Model: @unchecked Sendable {
         let s = a.block(l)
         let x = a.residuals[l]
         // MLP: out = res2 + c_proj(gelu(c_fc(ln2(res2))))
-        a.dgelu.update(repeating: 0, count: 4 * n * c)
-        Linear.backward(dinp: a.dgelu, dweight: gw.fcProjW, dbias: gw.fcProjB, dout: a.dres, inp: s.fchGelu, weight: w.fcProjW,
-                        rows: n, inFeatures: 4 * c, outFeatures: c)
-        a.dfch.update(repeating: 0, count: 4 * n * c)
-        GELU.backward(dinp: a.dfch, inp: s.fch, dout: a.dgelu, count: 4 * n * c)
-        a.dln.update(repeating: 0, count: n * c)
-        Linear.backward(dinp: a.dln, dweight: gw.fcW, dbias: gw.fcB, dout: a.dfch, inp: s.ln2, weight: w.fcW,
-                        rows: n, inFeatures: c, outFeatures: 4 * c)
-        LayerNorm.backward(dinp: a.dres, dweight: gw.ln2w, dbias: gw.ln2b, dout: a.dln, inp: s.res2, weight: w.ln2w,
-                           mean: s.ln2Mean, rstd: s.ln2Rstd, rows: n, channels: c)
+        timed("bwd zero scratch") { a.dgelu.update(repeating: 0, count: 4 * n * c) }
+        timed("bwd matmul fc proj") { Linear.backward(dinp: a.dgelu, dweight: gw.fcProjW, dbias: gw.fcProjB, dout: a.dres, inp: s.fchGelu, weight: w.fcProjW, rows: n, inFeatures: 4 * c, outFeatures: c) }
+        timed("bwd zero scratch") { a.dfch.update(repeating: 0, count: 4 * n * c) }
+        timed("bwd gelu") { GELU.backward(dinp: a.dfch, inp: s.fch, dout: a.dgelu, count: 4 * n * c) }
+        timed("bwd zero scratch") { a.dln.update(repeating: 0, count: n * c) }
+        timed("bwd matmul fc") { Linear.backward(dinp: a.dln, dweight: gw.fcW, dbias: gw.fcB, dout: a.dfch, inp: s.ln2, weight: w.fcW, rows: n, inFeatures: c, outFeatures: 4 * c) }
+        timed("bwd layernorm") { LayerNorm.backward(dinp: a.dres, dweight: gw.ln2w, dbias: gw.ln2b, dout: a.dln, inp: s.res2, weight: w.ln2w, mean: s.ln2Mean, rstd: s.ln2Rstd, rows: n, channels: c) }
         // attention: res2 = x + c_proj(attn(c_attn(ln1(x))))
-        a.datty.update(repeating: 0, count: n * c)
-        Linear.backward(dinp: a.datty, dweight: gw.projW, dbias: gw.projB, dout: a.dres, inp: s.atty, weight: w.projW,
-                        rows: n, inFeatures: c, outFeatures: c)
-        a.dqkv.update(repeating: 0, count: 3 * n * c)
-        CausalSelfAttention.backward(dqkv: a.dqkv, dout: a.datty, qkv: s.qkv, att: s.att, batch: a.batch, seq: a.seq,
-                                     channels: c, heads: config.heads)
-        a.dln.update(repeating: 0, count: n * c)
-        Linear.backward(dinp: a.dln, dweight: gw.attnW, dbias: gw.attnB, dout: a.dqkv, inp: s.ln1, weight: w.attnW,
-                        rows: n, inFeatures: c, outFeatures: 3 * c)
-        LayerNorm.backward(dinp: a.dres, dweight: gw.ln1w, dbias: gw.ln1b, dout: a.dln, inp: x, weight: w.ln1w,
-                           mean: s.ln1Mean, rstd: s.ln1Rstd, rows: n, channels: c)
+        timed("bwd zero scratch") { a.datty.update(repeating: 0, count: n * c) }
+        timed("bwd matmul attn proj") { Linear.backward(dinp: a.datty, dweight: gw.projW, dbias: gw.projB, dout: a.dres, inp: s.atty, weight: w.projW, rows: n, inFeatures: c, outFeatures: c) }
+        timed("bwd zero scratch") { a.dqkv.update(repeating: 0, count: 3 * n * c) }
+        timed("bwd attention") { CausalSelfAttention.backward(dqkv: a.dqkv, dout: a.datty, qkv: s.qkv, att: s.att, batch: a.batch, seq: a.seq, channels: c, heads: config.heads) }
+        timed("bwd zero scratch") { a.dln.update(repeating: 0, count: n * c) }
+        timed("bwd matmul qkv") { Linear.backward(dinp: a.dln, dweight: gw.attnW, dbias: gw.attnB, dout: a.dqkv, inp: s.ln1, weight: w.attnW, rows: n, inFeatures: c, outFeatures: 3 * c) }
+        timed("bwd layernorm") { LayerNorm.backward(dinp: a.dres, dweight: gw.ln1w, dbias: gw.ln1b, dout: a.dln, inp: x, weight: w.ln1w, mean: s.ln1Mean, rstd: s.ln1Rstd, rows: n, channels: c) }
     }
 
     public func zeroGradients() { gradients.buffer.zero() }

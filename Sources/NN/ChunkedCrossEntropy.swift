@@ -25,6 +25,7 @@ public struct ChunkedCrossEntropy {
         /// Number of positions with a target >= 0.
         public var count: Int
         public var mean: Float { count > 0 ? Float(lossSum / Double(count)) : 0 }
+        public init(lossSum: Double, count: Int) { self.lossSum = lossSum; self.count = count }
     }
 
     /// Computes the loss and, when `dx` / `dweight` are given, accumulates their gradients scaled by

@@ -7,11 +7,15 @@ public enum VectorMath {
 
     @inline(__always)
     public static func exp(_ x: V) -> V {
-        let clamped = x.clamped(lowerBound: V(repeating: -87.3), upperBound: V(repeating: 88.3))
-        let log2e: Float = 1.442_695_04
-        let nf = (clamped * log2e).rounded(.toNearestOrEven)
+        // Clamp with lane selects and round with the 1.5 * 2^23 "magic number" trick: the generic SIMD
+        // `rounded` and integer conversions compile to per-lane loops (about 30x slower).
+        let lowered = x.replacing(with: V(repeating: -87.3), where: x .< -87.3)
+        let c = lowered.replacing(with: V(repeating: 88.3), where: lowered .> 88.3)
+        let magic = V(repeating: 12_582_912.0)
+        let t = c * 1.442_695_04 + magic
+        let nf = t - magic
         // r = x - n*ln2 in two parts for accuracy.
-        var r = clamped - nf * 0.693_145_751_953_125
+        var r = c - nf * 0.693_145_751_953_125
         r = r - nf * 1.428_606_765_330_187_045e-06
         var p = V(repeating: 1.0 / 720.0)
         p = p * r + 1.0 / 120.0
@@ -20,9 +24,8 @@ public enum VectorMath {
         p = p * r + 0.5
         p = p * r + 1.0
         p = p * r + 1.0
-        let n = SIMD16<Int32>(truncatingIfNeeded: SIMD16<Int32>(nf))
-        let bits = (n &+ 127) &<< 23
-        let scale = unsafeBitCast(bits, to: V.self)
+        let n = unsafeBitCast(t, to: SIMD16<Int32>.self) &- 0x4B40_0000
+        let scale = unsafeBitCast((n &+ 127) &<< 23, to: V.self)
         return p * scale
     }
 

