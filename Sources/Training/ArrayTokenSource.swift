@@ -17,7 +17,7 @@ public final class ArrayTokenSource: TokenBatchSource {
         self.rng = RandomGenerator(seed: seed)
     }
 
-    public func nextTrainingBatch(batch: Int, seq: Int) throws -> TokenBatch {
+    public func nextTrainingBatch(batch: Int, seq: Int) throws -> TrainingBatch {
         guard train.count > seq else {
             throw TrainingError.data("the training tokens (\(train.count)) are fewer than one window of \(seq + 1)")
         }
@@ -30,11 +30,11 @@ public final class ArrayTokenSource: TokenBatchSource {
             targets += train[(start + 1)...(start + seq)]
         }
         drawn += 1
-        return TokenBatch(inputs: inputs, targets: targets)
+        return TrainingBatch(inputs: inputs, targets: targets)
     }
 
-    public func validationBatches(batch: Int, seq: Int, maxBatches: Int) throws -> [TokenBatch] {
-        var out: [TokenBatch] = []
+    public func validationBatches(batch: Int, seq: Int, maxBatches: Int) throws -> [TrainingBatch] {
+        var out: [TrainingBatch] = []
         var pos = 0
         while out.count < maxBatches, pos + batch * seq + 1 <= validation.count {
             var inputs = [Int32](), targets = [Int32]()
@@ -43,7 +43,7 @@ public final class ArrayTokenSource: TokenBatchSource {
                 targets += validation[(pos + 1)...(pos + seq)]
                 pos += seq
             }
-            out.append(TokenBatch(inputs: inputs, targets: targets))
+            out.append(TrainingBatch(inputs: inputs, targets: targets))
         }
         return out
     }
