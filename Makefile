@@ -40,7 +40,7 @@ build:
 
 test: setup
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build 2>&1 | tee $(CACHE)/test.log; status=$${PIPESTATUS[0]}; \
+	$(SWIFT) test --skip-build --disable-swift-testing 2>&1 | tee $(CACHE)/test.log; status=$${PIPESTATUS[0]}; \
 	python3 .ci/summarize_tests.py $(CACHE)/test.log; exit $$status
 
 ## Tokenizes a corpus, pretrains a small GPT-2 for a few minutes, and samples from it.

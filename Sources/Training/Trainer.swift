@@ -90,7 +90,7 @@ public final class Trainer {
     public func run(stoppingAt: Int? = nil) throws -> Summary {
         let lastStep = min(config.steps, stoppingAt ?? config.steps)
         try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
-        let jsonLog = try JSONLinesLog(path: logPath, keepingStepsUpTo: step)
+        let jsonLog = try JSONLinesLog(path: logPath, keepingStepsUpTo: step > 0 ? step : nil)
         let schedule = config.schedule
         let progress = ProgressLine(total: config.steps, unit: "steps", enabled: showProgress)
         let startStep = step

@@ -1,0 +1,49 @@
+import Foundation
+import Training
+
+/// `fingpt pretrain`: trains a GPT-2 model from scratch (or resumes) on prepared shards.
+enum PretrainCommand {
+    static let usage = """
+    fingpt pretrain --data DIR --out DIR [--preset mini | --config config.json] [--context N]
+                    [--steps 200 | --minutes M] [--batch 8] [--seq 128] [--grad-accum 1]
+                    [--lr 6e-4] [--min-lr 6e-5] [--warmup 20] [--weight-decay 0.1] [--clip 1.0]
+                    [--eval-every 50] [--eval-batches 8] [--checkpoint-every 100] [--seed 1337]
+                    [--recompute] [--resume] [--quiet]
+      Presets: gpt2 (124M), small (6x384), mini (4x256), tiny (2x64). Writes checkpoint.bin, log.jsonl,
+      loss.svg and config.json into --out. --resume continues from --out/checkpoint.bin exactly.
+    """
+
+    static func run(_ args: [String]) throws {
+        var a = try Arguments(args, flagNames: ["recompute", "resume", "quiet", "help"])
+        if a.flag("help") { print(usage); return }
+        var job = PretrainJob(dataDirectory: try a.require("data"), outputDirectory: try a.require("out"))
+        if let c = a.string("config") { job.model = c } else { job.model = a.string("preset", default: "mini") }
+        _ = a.string("tokenizer") // accepted for symmetry with `sample`; the shards already carry token ids
+        job.contextLength = try a.int("context")
+        var t = TrainingConfig()
+        t.steps = try a.int("steps", default: t.steps)
+        t.batch = try a.int("batch", default: t.batch)
+        t.seq = try a.int("seq", default: t.seq)
+        t.gradAccumulation = try a.int("grad-accum", default: t.gradAccumulation)
+        t.learningRate = try a.float("lr", default: t.learningRate)
+        t.minLearningRate = try a.float("min-lr", default: t.learningRate / 10)
+        t.warmupSteps = try a.int("warmup", default: t.warmupSteps)
+        t.weightDecay = try a.float("weight-decay", default: t.weightDecay)
+        t.gradClip = try a.float("clip", default: t.gradClip)
+        t.evalEvery = try a.int("eval-every", default: t.evalEvery)
+        t.evalBatches = try a.int("eval-batches", default: t.evalBatches)
+        t.checkpointEvery = try a.int("checkpoint-every", default: t.checkpointEvery)
+        t.seed = UInt64(try a.int("seed", default: Int(t.seed)))
+        t.recompute = a.flag("recompute")
+        job.training = t
+        job.resume = a.flag("resume")
+        if let m = try a.float("minutes") { job.minutes = Double(m) }
+        job.showProgress = !a.flag("quiet")
+        try a.checkAllUsed()
+        let summary = try job.run { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+        let last = summary.steps.last.map { String(format: "%.4f", $0.loss) } ?? "-"
+        let val = summary.validation.last.map { String(format: "%.4f", $0.loss) } ?? "-"
+        print(String(format: "trained %d steps in %.1f s (%.0f tokens/s); final train loss %@, validation loss %@; checkpoint %@",
+                     summary.steps.count, summary.seconds, summary.tokensPerSecond, last, val, summary.checkpointPath))
+    }
+}

@@ -1,0 +1,44 @@
+import Foundation
+import Models
+import Tokenizers
+import Training
+
+/// `fingpt sample`: generates text from a pretraining checkpoint.
+enum SampleCommand {
+    static let usage = """
+    fingpt sample --checkpoint FILE --tokenizer MODEL.gguf [--prompt TEXT] [--tokens 64]
+                  [--temperature 0 (greedy)] [--top-k 0] [--top-p 1] [--seed 0]
+    """
+
+    static func run(_ args: [String]) throws {
+        var a = try Arguments(args, flagNames: ["help"])
+        if a.flag("help") { print(usage); return }
+        let checkpoint = try a.require("checkpoint"), tokenizerPath = try a.require("tokenizer")
+        let prompt = a.string("prompt", default: "<|endoftext|>")
+        let count = try a.int("tokens", default: 64)
+        var sampler = try TokenSampler(temperature: try a.float("temperature", default: 0), topK: try a.int("top-k", default: 0),
+                                       topP: try a.float("top-p", default: 1), seed: UInt64(try a.int("seed", default: 0)))
+        try a.checkAllUsed()
+        let model = try Checkpoint(path: checkpoint).loadModel()
+        let tokenizer = try BPETokenizer(ggufPath: tokenizerPath)
+        guard tokenizer.vocabularySize == model.config.vocabSize else {
+            throw CLIError.usage("the tokenizer has \(tokenizer.vocabularySize) tokens but the model was trained on \(model.config.vocabSize)")
+        }
+        let ids = tokenizer.encode(prompt, allowSpecial: true, addBOS: false)
+        print(prompt.replacingOccurrences(of: "<|endoftext|>", with: ""), terminator: "")
+        var generated: [Int32] = []
+        var printed = ""
+        try model.generate(prompt: ids, maxNewTokens: count, sampler: &sampler, stopTokens: Set([tokenizer.endOfTextID].compactMap { $0 })) { id in
+            generated.append(id)
+            let text = tokenizer.decode(generated)
+            // print only complete characters: hold back a trailing replacement from a split UTF-8 sequence
+            if !text.hasSuffix("\u{FFFD}") {
+                print(text.dropFirst(printed.count), terminator: "")
+                fflush(stdout)
+                printed = text
+            }
+            return true
+        }
+        print(tokenizer.decode(generated).dropFirst(printed.count))
+    }
+}
