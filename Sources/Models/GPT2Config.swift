@@ -94,7 +94,7 @@ public struct GPT2Config: Codable, Equatable, Sendable {
     public func trainingFlopsPerToken(seq: Int) -> Double {
         let c = Double(embeddingSize), l = Double(layers), v = Double(vocabSize), t = Double(seq)
         let matmulParams = l * 12 * c * c + v * c
-        let attention = l * 2 * t * c  // q.k and att.v per token, causal half counted as full (as computed)
+        let attention = l * 2 * t * c  // q.k and att.v per token over the full context (nanoGPT's MFU convention)
         return 3 * 2 * (matmulParams + attention)
     }
 }

@@ -97,7 +97,7 @@ final class LayerGradientTests: XCTestCase {
     }
 
     func testCausalSelfAttentionGradientsAndCausality() {
-        let (batch, seq, c, nh) = (2, 6, 8, 2)
+        let (batch, seq, c, nh) = (2, 67, 8, 2)
         let qkv = Tensor.uniform([batch, seq, 3 * c], rng: &rng)
         let r = Tensor.uniform([batch, seq, c], rng: &rng)
         let out = Tensor(zeros: [batch, seq, c]), att = Tensor(zeros: [batch, nh, seq, seq])
@@ -108,8 +108,10 @@ final class LayerGradientTests: XCTestCase {
         _ = f()
         let dqkv = Tensor(zeros: [batch, seq, 3 * c])
         CausalSelfAttention.backward(dqkv: dqkv.pointer, dout: r.pointer, qkv: qkv.pointer, att: att.pointer, batch: batch, seq: seq, channels: c, heads: nh)
-        GradientCheck.assertMatches(dqkv.pointer, GradientCheck.numeric(f, at: qkv.pointer, count: batch * seq * 3 * c, eps: 1e-3), "dqkv")
+        let idx = GradientCheck.sampleIndices(count: batch * seq * 3 * c, max: 300, rng: &rng)
+        GradientCheck.assertMatches(dqkv.pointer, GradientCheck.numeric(f, at: qkv.pointer, count: batch * seq * 3 * c, indices: idx, eps: 1e-3), "dqkv")
         // causality: changing the last position's k and v leaves earlier outputs unchanged
+        _ = f() // the numeric check left `out` at a perturbed point
         let before = out.copy()
         for j in 0..<(3 * c) where j >= c { qkv[(seq - 1) * 3 * c + j] += 1 }
         _ = f()
@@ -117,7 +119,8 @@ final class LayerGradientTests: XCTestCase {
     }
 
     func testAttentionMatchesDirectComputation() {
-        let (seq, c, nh) = (5, 4, 2)
+        // 70 positions span two query blocks of 64, exercising the block-causal path
+        let (seq, c, nh) = (70, 4, 2)
         let hs = c / nh
         let qkv = Tensor.uniform([1, seq, 3 * c], rng: &rng)
         let out = Tensor(zeros: [1, seq, c]), att = Tensor(zeros: [1, nh, seq, seq])
