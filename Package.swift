@@ -33,7 +33,7 @@ let package = Package(
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "IO", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Tensor", "IO", "Optim", "Training", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DataTests", dependencies: ["Data", "Tokenizers", "IO", "Tensor", "TestSupport"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Optim", "Data", "Tensor", "TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Optim", "Data", "Tokenizers", "Tensor", "TestSupport"]),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
