@@ -1,0 +1,175 @@
+import Foundation
+import NN
+import Tensor
+
+/// Inference for LLaMA-architecture models with a key/value cache. Weights are `LinearMap`s, so a
+/// model can run from float32 tensors or directly from quantized storage (never expanded as a whole).
+/// Feed the prompt with one `forward` call (prompt processing, matrix-matrix products), then one
+/// token at a time (generation, matrix-vector products against the cache).
+public final class LlamaRunner: @unchecked Sendable {
+    public struct Layer {
+        public var attentionNorm: [Float]
+        public var q, k, v, o: LinearMap
+        public var mlpNorm: [Float]
+        public var gate, up, down: LinearMap
+        public init(attentionNorm: [Float], q: LinearMap, k: LinearMap, v: LinearMap, o: LinearMap,
+                    mlpNorm: [Float], gate: LinearMap, up: LinearMap, down: LinearMap) {
+            self.attentionNorm = attentionNorm; self.q = q; self.k = k; self.v = v; self.o = o
+            self.mlpNorm = mlpNorm; self.gate = gate; self.up = up; self.down = down
+        }
+    }
+
+    public let config: LlamaConfig
+    public let layers: [Layer]
+    public let embedding: EmbeddingTable
+    public let finalNorm: [Float]
+    public let head: LinearMap
+    public let maxContext: Int
+    let rope: RotaryEmbedding
+    let keyCache: [AlignedBuffer<Float>]
+    let valueCache: [AlignedBuffer<Float>]
+    /// Number of positions already in the cache.
+    public private(set) var position = 0
+    public var profiler: PhaseTimer?
+
+    public init(config: LlamaConfig, layers: [Layer], embedding: EmbeddingTable, finalNorm: [Float], head: LinearMap,
+                maxContext: Int? = nil) throws {
+        try config.validate()
+        guard layers.count == config.layers else {
+            throw ModelError.invalidConfig("\(layers.count) layers given for a config of \(config.layers)")
+        }
+        let c = config.hiddenSize
+        for (i, l) in layers.enumerated() {
+            let shapes: [(String, LinearMap, Int, Int)] = [("q", l.q, config.qDim, c), ("k", l.k, config.kvDim, c), ("v", l.v, config.kvDim, c),
+                                                            ("o", l.o, c, config.qDim), ("gate", l.gate, config.intermediateSize, c),
+                                                            ("up", l.up, config.intermediateSize, c), ("down", l.down, c, config.intermediateSize)]
+            for (name, m, out, inp) in shapes where m.outFeatures != out || m.inFeatures != inp {
+                throw ModelError.invalidConfig("layer \(i) \(name): weight is [\(m.outFeatures), \(m.inFeatures)], config needs [\(out), \(inp)]")
+            }
+            guard l.attentionNorm.count == c, l.mlpNorm.count == c else { throw ModelError.invalidConfig("layer \(i): norm width differs from hidden size \(c)") }
+        }
+        guard embedding.width == c, embedding.vocabularySize == config.vocabSize, head.inFeatures == c, head.outFeatures == config.vocabSize,
+              finalNorm.count == c else {
+            throw ModelError.invalidConfig("embedding, output head or final norm do not match vocab \(config.vocabSize) x hidden \(c)")
+        }
+        self.config = config
+        self.layers = layers
+        self.embedding = embedding
+        self.finalNorm = finalNorm
+        self.head = head
+        let context = min(maxContext ?? config.contextLength, config.contextLength)
+        self.maxContext = context
+        rope = RotaryEmbedding(headDim: config.headDim, maxPositions: context, base: config.ropeTheta)
+        keyCache = (0..<config.layers).map { _ in AlignedBuffer<Float>(count: context * config.kvDim) }
+        valueCache = (0..<config.layers).map { _ in AlignedBuffer<Float>(count: context * config.kvDim) }
+    }
+
+    /// A runner over a float32 training model's weights (shared, not copied).
+    public convenience init(model: LlamaModel, maxContext: Int? = nil) throws {
+        let p = model.parameters, cfg = model.config
+        let layers = (0..<cfg.layers).map { l -> Layer in
+            let n = "model.layers.\(l)."
+            return Layer(attentionNorm: p[n + "input_layernorm.weight"].array,
+                         q: DenseLinearMap(weight: p[n + "self_attn.q_proj.weight"]), k: DenseLinearMap(weight: p[n + "self_attn.k_proj.weight"]),
+                         v: DenseLinearMap(weight: p[n + "self_attn.v_proj.weight"]), o: DenseLinearMap(weight: p[n + "self_attn.o_proj.weight"]),
+                         mlpNorm: p[n + "post_attention_layernorm.weight"].array,
+                         gate: DenseLinearMap(weight: p[n + "mlp.gate_proj.weight"]), up: DenseLinearMap(weight: p[n + "mlp.up_proj.weight"]),
+                         down: DenseLinearMap(weight: p[n + "mlp.down_proj.weight"]))
+        }
+        try self.init(config: cfg, layers: layers, embedding: DenseEmbeddingTable(weight: p["model.embed_tokens.weight"]),
+                      finalNorm: p["model.norm.weight"].array, head: DenseLinearMap(weight: p[model.headName]), maxContext: maxContext)
+    }
+
+    /// Clears the cache (a new conversation).
+    public func reset() { position = 0 }
+
+    /// Drops cached positions beyond `count` (e.g. to reuse a shared prompt prefix).
+    public func truncate(to count: Int) { position = min(position, max(0, count)) }
+
+    /// Bytes held by weights that the runner references (quantized sizes for quantized maps).
+    public var weightBytes: Int {
+        let mats = layers.reduce(0) { $0 + [$1.q, $1.k, $1.v, $1.o, $1.gate, $1.up, $1.down].reduce(0) { $0 + $1.storageBytes } }
+        return mats + (head === (embedding as AnyObject) ? 0 : head.storageBytes)
+    }
+
+    @inline(__always)
+    func timed(_ name: String, _ body: () -> Void) {
+        if let profiler { profiler.measure(name, body) } else { body() }
+    }
+
+    /// Appends `tokens` at the current position and returns logits: [V] for the last token, or
+    /// [tokens.count * V] for every token when `allLogits` is true.
+    public func forward(_ tokens: [Int32], allLogits: Bool = false) throws -> [Float] {
+        let n = tokens.count
+        guard n > 0 else { throw ModelError.invalidInput("no tokens to process") }
+        guard position + n <= maxContext else {
+            throw ModelError.invalidInput("context full: \(position) cached + \(n) new tokens exceed \(maxContext) positions")
+        }
+        for (i, t) in tokens.enumerated() where t < 0 || Int(t) >= config.vocabSize {
+            throw ModelError.invalidInput("token id \(t) at position \(i) is outside the vocabulary of \(config.vocabSize)")
+        }
+        let c = config.hiddenSize, qd = config.qDim, kd = config.kvDim, im = config.intermediateSize
+        let total = position + n
+        let round: (Int) -> Int = { ($0 + 15) / 16 * 16 }
+        let sizes = [n * c, n * c, n * qd, n * qd, n * im, n * im, n * c]
+        let arena = AlignedBuffer<Float>(count: sizes.map(round).reduce(0, +) + round(n * config.heads * total))
+        var cursor = arena.pointer
+        func take(_ k: Int) -> UnsafeMutablePointer<Float> { defer { cursor += round(k) }; return cursor }
+        let x = take(n * c), h = take(n * c), q = take(n * qd), att = take(n * qd), g = take(n * im), u = take(n * im), tmp = take(n * c)
+        let scores = take(n * config.heads * total)
+        timed("embedding") { for (i, t) in tokens.enumerated() { embedding.row(Int(t), into: x + i * c) } }
+        for (li, layer) in layers.enumerated() {
+            let kc = keyCache[li].pointer, vc = valueCache[li].pointer
+            timed("rmsnorm") { layer.attentionNorm.withUnsafeBufferPointer { RMSNorm.forward(out: h, rstd: nil, inp: x, weight: $0.baseAddress!, rows: n, channels: c, eps: config.rmsNormEpsilon) } }
+            timed("matmul qkv") {
+                layer.q.forward(h, rows: n, into: q)
+                layer.k.forward(h, rows: n, into: kc + position * kd)
+                layer.v.forward(h, rows: n, into: vc + position * kd)
+            }
+            timed("rope") {
+                rope.apply(q, rows: n, seq: n, ld: qd, heads: config.heads, startPosition: position)
+                rope.apply(kc + position * kd, rows: n, seq: n, ld: kd, heads: config.kvHeads, startPosition: position)
+            }
+            timed("attention") { attend(q: q, keys: kc, values: vc, rows: n, total: total, scores: scores, out: att) }
+            timed("matmul o") { layer.o.forward(att, rows: n, into: tmp) }
+            Kernels.axpy(1, tmp, x, count: n * c)
+            timed("rmsnorm") { layer.mlpNorm.withUnsafeBufferPointer { RMSNorm.forward(out: h, rstd: nil, inp: x, weight: $0.baseAddress!, rows: n, channels: c, eps: config.rmsNormEpsilon) } }
+            timed("matmul gate/up") {
+                layer.gate.forward(h, rows: n, into: g)
+                layer.up.forward(h, rows: n, into: u)
+            }
+            timed("swiglu") { SwiGLU.forward(out: g, gate: g, up: u, count: n * im) }
+            timed("matmul down") { layer.down.forward(g, rows: n, into: tmp) }
+            Kernels.axpy(1, tmp, x, count: n * c)
+        }
+        let first = allLogits ? 0 : n - 1
+        let rows = n - first
+        finalNorm.withUnsafeBufferPointer { RMSNorm.forward(out: h, rstd: nil, inp: x + first * c, weight: $0.baseAddress!, rows: rows, channels: c, eps: config.rmsNormEpsilon) }
+        var logits = [Float](repeating: 0, count: rows * config.vocabSize)
+        timed("output head") { logits.withUnsafeMutableBufferPointer { head.forward(h, rows: rows, into: $0.baseAddress!) } }
+        position += n
+        return logits
+    }
+
+    /// Causal attention of `rows` new queries (at positions position..<position+rows) against the
+    /// cache's first `total` positions.
+    func attend(q: UnsafeMutablePointer<Float>, keys: UnsafeMutablePointer<Float>, values: UnsafeMutablePointer<Float>,
+                rows n: Int, total: Int, scores: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>) {
+        let hd = config.headDim, qd = config.qDim, kd = config.kvDim, group = config.heads / config.kvHeads
+        let scale = 1 / Float(hd).squareRoot()
+        let start = position
+        BLAS.singleThreaded {
+            Parallel.forEach(config.heads) { head in
+                let kvh = head / group
+                let s = scores + head * n * total
+                BLAS.gemm(transB: true, m: n, n: total, k: hd, alpha: scale, a: q + head * hd, lda: qd, b: keys + kvh * hd, ldb: kd, c: s, ldc: total)
+                for i in 0..<n {
+                    let visible = start + i + 1
+                    Kernels.softmaxInPlace(s + i * total, count: visible)
+                    if visible < total { (s + i * total + visible).update(repeating: 0, count: total - visible) }
+                }
+                BLAS.gemm(m: n, n: hd, k: total, a: s, lda: total, b: values + kvh * hd, ldb: kd, c: out + head * hd, ldc: qd)
+            }
+        }
+    }
+}
