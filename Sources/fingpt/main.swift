@@ -4,6 +4,7 @@ let commands: [(name: String, summary: String, run: ([String]) throws -> Void)] 
     ("prepare", "tokenize a text corpus into llm.c token shards", PrepareCommand.run),
     ("pretrain", "pretrain a GPT-2 model from scratch or resume a run", PretrainCommand.run),
     ("sample", "generate text from a pretraining checkpoint", SampleCommand.run),
+    ("inspect", "show a model file's metadata, tensors, parameter count and size", InspectCommand.run),
     ("bench-train", "time GPT-2 training steps on random tokens (JSON line)", BenchTrainCommand.run),
 ]
 
