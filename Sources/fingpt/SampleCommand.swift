@@ -7,7 +7,7 @@ import Training
 enum SampleCommand {
     static let usage = """
     fingpt sample --checkpoint FILE --tokenizer MODEL.gguf [--prompt TEXT] [--tokens 64]
-                  [--temperature 0 (greedy)] [--top-k 0] [--top-p 1] [--seed 0]
+                  [--temperature 0 (greedy)] [--top-k 0] [--top-p 1] [--repeat-penalty 1] [--seed 0]
     """
 
     static func run(_ args: [String]) throws {
@@ -16,8 +16,13 @@ enum SampleCommand {
         let checkpoint = try a.require("checkpoint"), tokenizerPath = try a.require("tokenizer")
         let prompt = a.string("prompt", default: "<|endoftext|>")
         let count = try a.int("tokens", default: 64)
-        var sampler = try TokenSampler(temperature: try a.float("temperature", default: 0), topK: try a.int("top-k", default: 0),
-                                       topP: try a.float("top-p", default: 1), seed: UInt64(try a.int("seed", default: 0)))
+        var options = GenerationOptions()
+        options.maxNewTokens = count
+        options.temperature = try a.float("temperature", default: 0)
+        options.topK = try a.int("top-k", default: 0)
+        options.topP = try a.float("top-p", default: 1)
+        options.repetitionPenalty = try a.float("repeat-penalty", default: 1)
+        options.seed = UInt64(try a.int("seed", default: 0))
         try a.checkAllUsed()
         let model = try Checkpoint(path: checkpoint).loadModel()
         let tokenizer = try BPETokenizer(ggufPath: tokenizerPath)
@@ -26,9 +31,10 @@ enum SampleCommand {
         }
         let ids = tokenizer.encode(prompt, allowSpecial: true, addBOS: false)
         print(prompt.replacingOccurrences(of: "<|endoftext|>", with: ""), terminator: "")
+        options.stopTokens = Set([tokenizer.endOfTextID].compactMap { $0 })
         var generated: [Int32] = []
         var printed = ""
-        try model.generate(prompt: ids, maxNewTokens: count, sampler: &sampler, stopTokens: Set([tokenizer.endOfTextID].compactMap { $0 })) { id in
+        try TextGeneration.generate(model: GPT2Runner(model: model), prompt: Array(ids.suffix(model.config.contextLength - 1)), options: options) { id in
             generated.append(id)
             let text = tokenizer.decode(generated)
             // print only complete characters: hold back a trailing replacement from a split UTF-8 sequence

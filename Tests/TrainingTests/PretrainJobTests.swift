@@ -44,8 +44,15 @@ final class PretrainJobTests: XCTestCase {
 
         // sample a few tokens from the checkpoint
         let model = try Checkpoint(path: second.checkpointPath).loadModel()
-        var sampler = try TokenSampler(temperature: 0.8, topK: 10, seed: 1)
-        let ids = try model.generate(prompt: tokenizer.encode("The Federal Reserve"), maxNewTokens: 5, sampler: &sampler)
+        var generation = GenerationOptions()
+        generation.maxNewTokens = 5
+        generation.temperature = 0.8
+        generation.topK = 10
+        var ids: [Int32] = []
+        let stats = try TextGeneration.generate(model: GPT2Runner(model: model), prompt: tokenizer.encode("The Federal Reserve"), options: generation) {
+            ids.append($0); return true
+        }
+        XCTAssertEqual(stats.generatedTokens, ids.count)
         XCTAssertLessThanOrEqual(ids.count, 5)
         XCTAssertTrue(ids.allSatisfy { $0 >= 0 && Int($0) < tokenizer.vocabularySize })
     }

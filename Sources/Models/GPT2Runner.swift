@@ -1,0 +1,85 @@
+import Foundation
+import NN
+import Tensor
+
+/// Inference for GPT-2 models with a key/value cache, over a float32 `GPT2Model`'s weights.
+public final class GPT2Runner: CausalLanguageModel, @unchecked Sendable {
+    public let model: GPT2Model
+    public let maxContext: Int
+    public private(set) var position = 0
+    let keyCache: [AlignedBuffer<Float>]
+    let valueCache: [AlignedBuffer<Float>]
+
+    public init(model: GPT2Model) {
+        self.model = model
+        maxContext = model.config.contextLength
+        let c = model.config.embeddingSize
+        keyCache = (0..<model.config.layers).map { _ in AlignedBuffer<Float>(count: model.config.contextLength * c) }
+        valueCache = (0..<model.config.layers).map { _ in AlignedBuffer<Float>(count: model.config.contextLength * c) }
+    }
+
+    public var vocabularySize: Int { model.config.vocabSize }
+    public func reset() { position = 0 }
+
+    public func forward(_ tokens: [Int32], allLogits: Bool = false) throws -> [Float] {
+        let cfg = model.config, p = model.parameters
+        let n = tokens.count, c = cfg.embeddingSize, nh = cfg.heads, hs = cfg.headSize
+        guard n > 0 else { throw ModelError.invalidInput("no tokens to process") }
+        guard position + n <= maxContext else {
+            throw ModelError.invalidInput("context full: \(position) cached + \(n) new tokens exceed \(maxContext) positions")
+        }
+        for (i, t) in tokens.enumerated() where t < 0 || Int(t) >= cfg.vocabSize {
+            throw ModelError.invalidInput("token id \(t) at position \(i) is outside the vocabulary of \(cfg.vocabSize)")
+        }
+        let total = position + n
+        let x = Tensor(zeros: [n, c]), h = Tensor(zeros: [n, c]), qkv = Tensor(zeros: [n, 3 * c]), att = Tensor(zeros: [n, c])
+        let fc = Tensor(zeros: [n, 4 * c]), act = Tensor(zeros: [n, 4 * c]), tmp = Tensor(zeros: [n, c])
+        let mean = Tensor(zeros: [n]), rstd = Tensor(zeros: [n]), scores = Tensor(zeros: [nh, n, total])
+        let wte = p.pointer("transformer.wte.weight"), wpe = p.pointer("transformer.wpe.weight")
+        for i in 0..<n { Kernels.add(wte + Int(tokens[i]) * c, wpe + (position + i) * c, x.pointer + i * c, count: c) }
+        let scale = 1 / Float(hs).squareRoot()
+        for l in 0..<cfg.layers {
+            let w = model.weights(p, layer: l)
+            let kc = keyCache[l].pointer, vc = valueCache[l].pointer
+            LayerNorm.forward(out: h.pointer, mean: mean.pointer, rstd: rstd.pointer, inp: x.pointer, weight: w.ln1w, bias: w.ln1b,
+                              rows: n, channels: c, eps: cfg.layerNormEpsilon)
+            Linear.forward(out: qkv.pointer, inp: h.pointer, weight: w.attnW, bias: w.attnB, rows: n, inFeatures: c, outFeatures: 3 * c)
+            for i in 0..<n {
+                (kc + (position + i) * c).update(from: qkv.pointer + i * 3 * c + c, count: c)
+                (vc + (position + i) * c).update(from: qkv.pointer + i * 3 * c + 2 * c, count: c)
+            }
+            let start = position
+            BLAS.singleThreaded {
+                Parallel.forEach(nh) { head in
+                    let s = scores.pointer + head * n * total
+                    BLAS.gemm(transB: true, m: n, n: total, k: hs, alpha: scale, a: qkv.pointer + head * hs, lda: 3 * c,
+                              b: kc + head * hs, ldb: c, c: s, ldc: total)
+                    for i in 0..<n {
+                        let visible = start + i + 1
+                        Kernels.softmaxInPlace(s + i * total, count: visible)
+                        if visible < total { (s + i * total + visible).update(repeating: 0, count: total - visible) }
+                    }
+                    BLAS.gemm(m: n, n: hs, k: total, a: s, lda: total, b: vc + head * hs, ldb: c, c: att.pointer + head * hs, ldc: c)
+                }
+            }
+            Linear.forward(out: tmp.pointer, inp: att.pointer, weight: w.projW, bias: w.projB, rows: n, inFeatures: c, outFeatures: c)
+            Kernels.axpy(1, tmp.pointer, x.pointer, count: n * c)
+            LayerNorm.forward(out: h.pointer, mean: mean.pointer, rstd: rstd.pointer, inp: x.pointer, weight: w.ln2w, bias: w.ln2b,
+                              rows: n, channels: c, eps: cfg.layerNormEpsilon)
+            Linear.forward(out: fc.pointer, inp: h.pointer, weight: w.fcW, bias: w.fcB, rows: n, inFeatures: c, outFeatures: 4 * c)
+            GELU.forward(out: act.pointer, inp: fc.pointer, count: n * 4 * c)
+            Linear.forward(out: tmp.pointer, inp: act.pointer, weight: w.fcProjW, bias: w.fcProjB, rows: n, inFeatures: 4 * c, outFeatures: c)
+            Kernels.axpy(1, tmp.pointer, x.pointer, count: n * c)
+        }
+        let first = allLogits ? 0 : n - 1, rows = n - first
+        LayerNorm.forward(out: h.pointer, mean: mean.pointer, rstd: rstd.pointer, inp: x.pointer + first * c,
+                          weight: p.pointer("transformer.ln_f.weight"), bias: p.pointer("transformer.ln_f.bias"),
+                          rows: rows, channels: c, eps: cfg.layerNormEpsilon)
+        var logits = [Float](repeating: 0, count: rows * cfg.vocabSize)
+        logits.withUnsafeMutableBufferPointer {
+            Linear.forward(out: $0.baseAddress!, inp: h.pointer, weight: wte, bias: nil, rows: rows, inFeatures: c, outFeatures: cfg.vocabSize)
+        }
+        position += n
+        return logits
+    }
+}
