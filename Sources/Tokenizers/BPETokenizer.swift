@@ -1,11 +1,15 @@
 import Foundation
 import IO
 
-/// A byte-level BPE tokenizer (GPT-2 family: GPT-2, SmolLM/SmolLM2, StarCoder, ...).
+/// A byte-level BPE tokenizer (GPT-2 family: GPT-2, SmolLM/SmolLM2, Llama 3, StarCoder, ...).
 ///
 /// Text is first split around special tokens, then into pre-tokens by `preTokenizer`; each
 /// pre-token's UTF-8 bytes start as single-byte tokens and are merged pairwise, lowest merge rank
 /// first (leftmost on ties), exactly as Hugging Face `tokenizers` and llama.cpp do.
+///
+/// Load one from a GGUF file's metadata (`init(ggufPath:)`), a Hugging Face `tokenizer.json`
+/// (`init(tokenizerJSONPath:)`) or GPT-2's `vocab.json` + `merges.txt`
+/// (`init(vocabJSONPath:mergesPath:)`), or build one from a vocabulary and merges.
 ///
 /// The tokenizer is immutable and thread-safe. `encode` is convenient for single strings; for bulk
 /// work keep a `BPEEncoder` (it caches each distinct pre-token) or call `encodeBatch`, which
@@ -19,6 +23,12 @@ public final class BPETokenizer: Sendable {
     public let tokenTypes: [TokenType]
     /// The pre-tokenizer applied before BPE.
     public let preTokenizer: PreTokenizer
+    /// Whether each stretch of text between special tokens that does not start with a space gets
+    /// one prepended before pre-tokenization (Hugging Face `ByteLevel(add_prefix_space: true)`).
+    public let addPrefixSpace: Bool
+    /// Whether a pre-token that is itself a vocabulary entry becomes that token without merging
+    /// (Hugging Face BPE `ignore_merges`, set by Llama 3; llama.cpp does the same for "llama-bpe").
+    public let ignoreMerges: Bool
     /// Beginning-of-sequence token id, if any.
     public let bosID: Int32?
     /// End-of-sequence token id, if any (for SmolLM2-Instruct this is `<|im_end|>`).
@@ -28,7 +38,8 @@ public final class BPETokenizer: Sendable {
     /// Unknown-token id, if any (informational: bytes missing from the vocabulary are dropped,
     /// as Hugging Face and llama.cpp do for byte-level BPE).
     public let unknownID: Int32?
-    /// Whether `encode` prepends `bosID` by default (`tokenizer.ggml.add_bos_token`).
+    /// Whether `encode` prepends `bosID` by default (`tokenizer.ggml.add_bos_token`, or a
+    /// tokenizer.json post-processor template that starts with a special token).
     public let addBOS: Bool
     /// Number of merge rules.
     public let mergeCount: Int
@@ -45,13 +56,41 @@ public final class BPETokenizer: Sendable {
     /// Number of entries in the vocabulary.
     public var vocabularySize: Int { tokens.count }
 
-    /// Builds a tokenizer from a vocabulary and merge rules.
+    /// Builds a tokenizer from a vocabulary and merge rules written "left right" (one space).
     ///
     /// - Parameters:
     ///   - tokens: vocabulary entries; index = token id.
     ///   - tokenTypes: one type per token, or nil for all `.normal`.
     ///   - merges: merge rules "left right" in rank order (first = applied first).
-    public init(tokens: [String], tokenTypes: [TokenType]? = nil, merges: [String], preTokenizer: PreTokenizer,
+    public convenience init(tokens: [String], tokenTypes: [TokenType]? = nil, merges: [String], preTokenizer: PreTokenizer,
+                            addPrefixSpace: Bool = false, ignoreMerges: Bool = false,
+                            bosID: Int32? = nil, eosID: Int32? = nil, padID: Int32? = nil, unknownID: Int32? = nil,
+                            addBOS: Bool = false, source: String = "<in-memory tokenizer>") throws {
+        var pairs: [(String, String)] = []
+        pairs.reserveCapacity(merges.count)
+        for (rank, m) in merges.enumerated() {
+            let parts = m.split(separator: " ", omittingEmptySubsequences: false)
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                throw TokenizerError.invalidMerge(source: source, index: rank, merge: m, reason: "expected two tokens separated by one space")
+            }
+            pairs.append((String(parts[0]), String(parts[1])))
+        }
+        try self.init(tokens: tokens, tokenTypes: tokenTypes, mergePairs: pairs, preTokenizer: preTokenizer,
+                      addPrefixSpace: addPrefixSpace, ignoreMerges: ignoreMerges,
+                      bosID: bosID, eosID: eosID, padID: padID, unknownID: unknownID, addBOS: addBOS, source: source)
+    }
+
+    /// Builds a tokenizer from a vocabulary and merge rules given as (left, right) pairs.
+    ///
+    /// - Parameters:
+    ///   - tokens: vocabulary entries; index = token id.
+    ///   - tokenTypes: one type per token, or nil for all `.normal`.
+    ///   - mergePairs: merge rules in rank order (first = applied first); both tokens and their
+    ///     concatenation must be in the vocabulary.
+    ///   - addPrefixSpace: see `addPrefixSpace`.
+    ///   - ignoreMerges: see `ignoreMerges`.
+    public init(tokens: [String], tokenTypes: [TokenType]? = nil, mergePairs: [(String, String)], preTokenizer: PreTokenizer,
+                addPrefixSpace: Bool = false, ignoreMerges: Bool = false,
                 bosID: Int32? = nil, eosID: Int32? = nil, padID: Int32? = nil, unknownID: Int32? = nil,
                 addBOS: Bool = false, source: String = "<in-memory tokenizer>") throws {
         guard !tokens.isEmpty else { throw TokenizerError.invalidVocabulary(source: source, reason: "the vocabulary is empty") }
@@ -69,10 +108,15 @@ public final class BPETokenizer: Sendable {
                     reason: "\(name) token id \(id) is outside the vocabulary of \(tokens.count)")
             }
         }
+        guard mergePairs.count < Int(UInt32.max) else {
+            throw TokenizerError.invalidVocabulary(source: source, reason: "\(mergePairs.count) merges exceed the UInt32 rank range")
+        }
         self.source = source
         self.tokens = tokens
         self.tokenTypes = types
         self.preTokenizer = preTokenizer
+        self.addPrefixSpace = addPrefixSpace
+        self.ignoreMerges = ignoreMerges
         self.bosID = bosID
         self.eosID = eosID
         self.padID = padID
@@ -105,17 +149,19 @@ public final class BPETokenizer: Sendable {
         byteTokenIDs = byteIDs
 
         var mergeTable: [UInt64: UInt64] = [:]
-        mergeTable.reserveCapacity(merges.count)
-        for (rank, m) in merges.enumerated() {
-            let parts = m.split(separator: " ", omittingEmptySubsequences: false)
-            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
-                throw TokenizerError.invalidMerge(source: source, index: rank, merge: m, reason: "expected two tokens separated by one space")
+        mergeTable.reserveCapacity(mergePairs.count)
+        for (rank, (left, right)) in mergePairs.enumerated() {
+            guard let l = toID[left] else {
+                throw TokenizerError.invalidMerge(source: source, index: rank, merge: "\(left) \(right)",
+                                                  reason: "a part is not in the vocabulary: '\(left)'")
             }
-            guard let l = toID[String(parts[0])], let r = toID[String(parts[1])] else {
-                throw TokenizerError.invalidMerge(source: source, index: rank, merge: m, reason: "a part is not in the vocabulary")
+            guard let r = toID[right] else {
+                throw TokenizerError.invalidMerge(source: source, index: rank, merge: "\(left) \(right)",
+                                                  reason: "a part is not in the vocabulary: '\(right)'")
             }
-            guard let merged = toID[String(parts[0]) + String(parts[1])] else {
-                throw TokenizerError.invalidMerge(source: source, index: rank, merge: m, reason: "the merged token is not in the vocabulary")
+            guard let merged = toID[left + right] else {
+                throw TokenizerError.invalidMerge(source: source, index: rank, merge: "\(left) \(right)",
+                                                  reason: "the merged token is not in the vocabulary: '\(left + right)'")
             }
             let key = UInt64(UInt32(l)) << 32 | UInt64(UInt32(r))
             if mergeTable[key] == nil {
@@ -123,8 +169,21 @@ public final class BPETokenizer: Sendable {
             }
         }
         self.merges = mergeTable
-        self.mergeCount = merges.count
+        self.mergeCount = mergePairs.count
         specials = SpecialTokenMatcher(tokens: tokens, types: types)
+    }
+
+    /// Builds the tokenizer a file loader described.
+    convenience init(definition d: TokenizerDefinition) throws {
+        do {
+            try self.init(tokens: d.tokens, tokenTypes: d.tokenTypes, mergePairs: d.merges, preTokenizer: d.preTokenizer,
+                          addPrefixSpace: d.addPrefixSpace, ignoreMerges: d.ignoreMerges,
+                          bosID: d.bosID, eosID: d.eosID, padID: d.padID, unknownID: d.unknownID,
+                          addBOS: d.addBOS, source: d.source)
+        } catch TokenizerError.invalidMerge(_, let index, let merge, let reason) where d.mergesFile != nil {
+            let file = d.mergesFile!
+            throw TokenizerError.invalidMergesLine(source: file.path, line: file.lines[index], text: merge, reason: reason)
+        }
     }
 
     // MARK: - Loading
@@ -135,8 +194,9 @@ public final class BPETokenizer: Sendable {
     }
 
     /// Builds the tokenizer from GGUF metadata: `tokenizer.ggml.model` must be "gpt2";
-    /// `tokenizer.ggml.pre` selects the pre-tokenizer (GPT-2's when absent); tokens, merges,
-    /// token types, special ids and `add_bos_token` are read from their keys.
+    /// `tokenizer.ggml.pre` selects the pre-tokenizer (GPT-2's when absent; Llama 3's also turns
+    /// on `ignoreMerges`, as llama.cpp does); tokens, merges, token types, special ids and
+    /// `add_bos_token` are read from their keys.
     public convenience init(gguf: GGUFFile) throws {
         let src = gguf.path
         let model = try gguf.string("tokenizer.ggml.model")
@@ -175,11 +235,38 @@ public final class BPETokenizer: Sendable {
         }
         let addBOS = gguf.contains("tokenizer.ggml.add_bos_token") ? try gguf.bool("tokenizer.ggml.add_bos_token") : false
         try self.init(tokens: tokens, tokenTypes: types, merges: merges, preTokenizer: pre,
+                      ignoreMerges: pre == .llama3,
                       bosID: try optionalID("tokenizer.ggml.bos_token_id"),
                       eosID: try optionalID("tokenizer.ggml.eos_token_id"),
                       padID: try optionalID("tokenizer.ggml.padding_token_id"),
                       unknownID: try optionalID("tokenizer.ggml.unknown_token_id"),
                       addBOS: addBOS, source: src)
+    }
+
+    /// Loads a Hugging Face `tokenizer.json` (see `TokenizerJSONLoader` for what is accepted).
+    ///
+    /// Special token ids come from `tokenizerConfigPath`, or when that is nil from a
+    /// `tokenizer_config.json` in the same folder if there is one.
+    public convenience init(tokenizerJSONPath: String, tokenizerConfigPath: String? = nil) throws {
+        try self.init(definition: TokenizerJSONLoader.load(path: tokenizerJSONPath, configPath: tokenizerConfigPath))
+    }
+
+    /// Builds the tokenizer from the contents of a `tokenizer.json` (and optionally of its
+    /// `tokenizer_config.json`); `source` names it in messages.
+    public convenience init(tokenizerJSON: Data, tokenizerConfig: Data? = nil, source: String = "tokenizer.json",
+                            configSource: String = "tokenizer_config.json") throws {
+        try self.init(definition: TokenizerJSONLoader.definition(json: tokenizerJSON, source: source,
+                                                                 config: tokenizerConfig, configSource: configSource))
+    }
+
+    /// Loads GPT-2's `vocab.json` + `merges.txt` (see `GPT2VocabLoader`). These files do not name
+    /// a pre-tokenizer, so it is given here (GPT-2's by default; `.smollm` for SmolLM2's files).
+    /// Special tokens and ids come from `tokenizerConfigPath`, or when that is nil from a
+    /// `tokenizer_config.json` next to vocab.json if there is one.
+    public convenience init(vocabJSONPath: String, mergesPath: String, preTokenizer: PreTokenizer = .gpt2,
+                            tokenizerConfigPath: String? = nil) throws {
+        try self.init(definition: GPT2VocabLoader.load(vocabPath: vocabJSONPath, mergesPath: mergesPath,
+                                                       preTokenizer: preTokenizer, configPath: tokenizerConfigPath))
     }
 
     // MARK: - Vocabulary

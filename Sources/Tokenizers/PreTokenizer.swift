@@ -9,12 +9,25 @@ public enum PreTokenizer: String, CaseIterable, Sendable {
     /// (Hugging Face `Digits(individual_digits=true)`), then the GPT-2 regex runs on the text
     /// between numbers (Hugging Face `ByteLevel(use_regex=true)`; llama.cpp regexes `\p{N}`, GPT-2).
     case smollm
+    /// Llama 3's regex (`llama3Pattern`; Hugging Face `Split(Regex, behavior: Isolated)` followed by
+    /// `ByteLevel(use_regex: false)`, llama.cpp's "llama-bpe"). Unlike GPT-2's, contractions are
+    /// case-insensitive, a letter run may take one leading non-letter, non-digit scalar other than
+    /// CR/LF, numbers come in runs of at most three digits, and line breaks stay with the
+    /// punctuation or whitespace before them. Contractions follow Hugging Face (Oniguruma case
+    /// folding, so "'ſ" counts as "'s"); llama.cpp spells them `'[sS]` etc. and differs on that
+    /// one letter only.
+    case llama3
+
+    /// Llama 3's pre-tokenization regex, exactly as its tokenizer.json spells it.
+    public static let llama3Pattern =
+        #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
 
     /// The pre-tokenizer named by the GGUF key `tokenizer.ggml.pre`, or nil if unsupported.
     public init?(ggmlName: String) {
         switch ggmlName {
         case "gpt2", "gpt-2": self = .gpt2
         case "smollm": self = .smollm
+        case "llama3", "llama-v3", "llama-bpe": self = .llama3
         default: return nil
         }
     }
@@ -51,6 +64,8 @@ public enum PreTokenizer: String, CaseIterable, Sendable {
                 i += len
             }
             if start < utf8.count { scan.gpt2Pieces(start, utf8.count, body) }
+        case .llama3:
+            scan.llama3Pieces(0, utf8.count, body)
         }
     }
 }
@@ -123,6 +138,128 @@ struct UTF8Scan {
                 k += lk
             }
             if k < end && lastStart > i { k = lastStart }
+            body(i..<k)
+            i = k
+        }
+    }
+
+    /// Whether scalar `v` is one of the letters Oniguruma's case-insensitive `(?i:'s|'t|'m|'d)`
+    /// accepts after the apostrophe: s, t, m, d in either case, and U+017F LATIN SMALL LETTER LONG S,
+    /// whose case folding is "s" (Hugging Face `tokenizers` matches "'ſ" as a contraction).
+    @inline(__always)
+    private static func isShortContractionLetter(_ v: UInt32) -> Bool {
+        switch v {
+        case 0x73, 0x53, 0x74, 0x54, 0x6D, 0x4D, 0x64, 0x44, 0x17F: return true
+        default: return false
+        }
+    }
+
+    /// The ASCII letter `v` lower-cased (other scalars unchanged).
+    @inline(__always)
+    private static func asciiLower(_ v: UInt32) -> UInt32 { (0x41...0x5A).contains(v) ? v | 0x20 : v }
+
+    @inline(__always)
+    private static func isLineBreak(_ v: UInt32) -> Bool { v == 0x0A || v == 0x0D }
+
+    /// Runs the Llama 3 regex over bytes `start..<end` (a hard boundary), trying its seven
+    /// alternatives in order at each position as a backtracking engine would:
+    /// 1. `(?i:'s|'t|'re|'ve|'m|'ll|'d)`
+    /// 2. `[^\r\n\p{L}\p{N}]?\p{L}+`
+    /// 3. `\p{N}{1,3}`
+    /// 4. ` ?[^\s\p{L}\p{N}]+[\r\n]*`
+    /// 5. `\s*[\r\n]+` (the whitespace run up to and including its last CR or LF)
+    /// 6. `\s+(?!\S)` and 7. `\s+`, as for GPT-2.
+    func llama3Pieces(_ start: Int, _ end: Int, _ body: (Range<Int>) -> Void) {
+        var i = start
+        while i < end {
+            let (v0, l0) = scalar(at: i)
+            let c0 = ScalarClass.of(v0)
+            let next = i + l0
+            // 1. Contractions, case-insensitive.
+            if v0 == 0x27, next < end {
+                let (v1, l1) = scalar(at: next)
+                if Self.isShortContractionLetter(v1) {
+                    body(i..<(next + l1))
+                    i = next + l1
+                    continue
+                }
+                if next + l1 < end {
+                    let (v2, l2) = scalar(at: next + l1)
+                    let a = Self.asciiLower(v1), b = Self.asciiLower(v2)
+                    if (a == 0x72 && b == 0x65) || (a == 0x76 && b == 0x65) || (a == 0x6C && b == 0x6C) {   // re ve ll
+                        body(i..<(next + l1 + l2))
+                        i = next + l1 + l2
+                        continue
+                    }
+                }
+            }
+            // 2. An optional scalar that is not CR, LF, a letter or a number, then letters.
+            var letterStart = -1
+            if c0 == .letter {
+                letterStart = i
+            } else if c0 != .number && !Self.isLineBreak(v0) && next < end && scalarClass(at: next).0 == .letter {
+                letterStart = next
+            }
+            if letterStart >= 0 {
+                var k = letterStart
+                while k < end {
+                    let (ck, lk) = scalarClass(at: k)
+                    if ck != .letter { break }
+                    k += lk
+                }
+                body(i..<k)
+                i = k
+                continue
+            }
+            // 3. One to three numbers.
+            if c0 == .number {
+                var k = next
+                var count = 1
+                while count < 3 && k < end {
+                    let (ck, lk) = scalarClass(at: k)
+                    if ck != .number { break }
+                    k += lk
+                    count += 1
+                }
+                body(i..<k)
+                i = k
+                continue
+            }
+            // 4. An optional space, a run of other scalars, then any CR/LF.
+            var otherStart = -1
+            if c0 == .other {
+                otherStart = i
+            } else if v0 == 0x20 && next < end && scalarClass(at: next).0 == .other {
+                otherStart = next
+            }
+            if otherStart >= 0 {
+                var k = otherStart
+                while k < end {
+                    let (ck, lk) = scalarClass(at: k)
+                    if ck != .other { break }
+                    k += lk
+                }
+                while k < end && Self.isLineBreak(UInt32(bytes[k])) { k += 1 }
+                body(i..<k)
+                i = k
+                continue
+            }
+            // 5-7. c0 is whitespace: find the run and the last CR/LF in it.
+            var k = i
+            var lastStart = i
+            var lastBreakEnd = -1
+            while k < end {
+                let (vk, lk) = scalar(at: k)
+                if ScalarClass.of(vk) != .whitespace { break }
+                if Self.isLineBreak(vk) { lastBreakEnd = k + lk }
+                lastStart = k
+                k += lk
+            }
+            if lastBreakEnd >= 0 {
+                k = lastBreakEnd
+            } else if k < end && lastStart > i {
+                k = lastStart
+            }
             body(i..<k)
             i = k
         }

@@ -54,6 +54,7 @@ final class PreTokenizerTests: XCTestCase {
     func testGGMLNames() {
         XCTAssertEqual(PreTokenizer(ggmlName: "smollm"), .smollm)
         XCTAssertEqual(PreTokenizer(ggmlName: "gpt2"), .gpt2)
-        XCTAssertNil(PreTokenizer(ggmlName: "llama-bpe"))
+        XCTAssertEqual(PreTokenizer(ggmlName: "llama-bpe"), .llama3)
+        XCTAssertNil(PreTokenizer(ggmlName: "qwen2"))
     }
 }
