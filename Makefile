@@ -43,16 +43,19 @@ test: setup
 	$(SWIFT) test --skip-build --disable-swift-testing 2>&1 | tee $(CACHE)/test.log; status=$${PIPESTATUS[0]}; \
 	python3 .ci/summarize_tests.py $(CACHE)/test.log; exit $$status
 
-## Tokenizes a corpus, pretrains a small GPT-2 for a few minutes, and samples from it.
+## Tokenizes a corpus, pretrains a small GPT-2 for a few minutes, samples from it, then chats with SmolLM2.
 quickstart: setup build
 	@echo "== 1/3 prepare: tokenizing $(CORPUS) with the SmolLM2 tokenizer"
 	$(FINGPT) prepare --corpus $(CORPUS) --tokenizer $(MODEL) --out $(QUICKSTART_DIR)/data
 	@echo "== 2/3 pretrain: GPT-2 'mini' preset for about $(QUICKSTART_MINUTES) minutes (checkpoint, log.jsonl, loss.svg in $(QUICKSTART_DIR)/model)"
 	$(FINGPT) pretrain --preset mini --data $(QUICKSTART_DIR)/data --tokenizer $(MODEL) --out $(QUICKSTART_DIR)/model \
 	  --batch 8 --seq 128 --lr 2e-3 --warmup 20 --minutes $(QUICKSTART_MINUTES) --eval-every 50 --checkpoint-every 100
-	@echo "== 3/3 sample from the trained model"
+	@echo "== 3/4 sample from the trained model"
 	$(FINGPT) sample --checkpoint $(QUICKSTART_DIR)/model/checkpoint.bin --tokenizer $(MODEL) \
 	  --prompt "The Federal Reserve" --tokens 60 --temperature 0.8 --top-k 40 --seed 1
+	@echo "== 4/4 SmolLM2-135M-Instruct (Q4_1 GGUF, computed on its quantized weights) answers a financial question"
+	$(FINGPT) generate --model $(MODEL) --chat --system "You are a concise financial analyst." \
+	  --prompt "In two sentences: why do bond prices fall when interest rates rise?" --max-tokens 80 --stats
 
 bench: build setup
 	bash bench/train_bench.sh

@@ -2,8 +2,9 @@ import Foundation
 
 /// A parsed GGUF (v2 or v3) file: header, metadata, tensor directory and data section.
 ///
-/// The file is memory-mapped; tensor data is not decoded here, only located: `tensorData(_:)`
-/// returns each tensor's raw bytes. Parsing validates everything it reads (magic, version, counts
+/// The file is memory-mapped; tensor data is only located here: `tensorData(_:)` returns each
+/// tensor's raw bytes, and `GGUFFile+TensorData.swift` decodes them (`floats`, `tensor`,
+/// `quantizedMatrix`). Parsing validates everything it reads (magic, version, counts
 /// against the file size, dimensions, types, alignment, data ranges) and throws `IOError` naming
 /// the file and the offending value; corrupt input never traps or triggers a huge allocation.
 public final class GGUFFile: @unchecked Sendable {

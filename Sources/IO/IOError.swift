@@ -25,6 +25,9 @@ public enum IOError: Error, CustomStringConvertible, Equatable, Sendable {
     case missingTensor(file: String, name: String)
     /// Writing (or renaming into place) failed.
     case writeFailed(path: String, reason: String)
+    /// A tensor handed to a writer, or read as a matrix, cannot be used as asked (its element count
+    /// does not match its shape, its rows are not whole blocks, its name is taken, ...).
+    case invalidTensor(file: String, tensor: String, reason: String)
 
     public var description: String {
         switch self {
@@ -50,6 +53,8 @@ public enum IOError: Error, CustomStringConvertible, Equatable, Sendable {
             return "\(file): no tensor named '\(name)'"
         case .writeFailed(let path, let reason):
             return "\(path): write failed: \(reason)"
+        case .invalidTensor(let file, let tensor, let reason):
+            return "\(file): tensor '\(tensor)': \(reason)"
         }
     }
 }

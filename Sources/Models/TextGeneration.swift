@@ -23,11 +23,13 @@ public enum TextGeneration {
         public var generationSeconds = 0.0
         public var promptTokensPerSecond: Double { promptSeconds > 0 ? Double(promptTokens) / promptSeconds : 0 }
         public var generationTokensPerSecond: Double { generationSeconds > 0 ? Double(generatedTokens) / generationSeconds : 0 }
+        public init() {}
     }
 
     /// Appends `prompt` to the model's cache (which may already hold earlier turns), then samples up
     /// to `maxNewTokens`, streaming each to `onToken` (return false to stop). Stops at a stop token
-    /// (not emitted) or when the context is full. The sampled tokens are fed back into the cache.
+    /// (not emitted) or when the context is full. Afterwards the cache holds the prompt and every
+    /// emitted token.
     @discardableResult
     public static func generate(model: CausalLanguageModel, prompt: [Int32], options: GenerationOptions,
                                 onToken: (Int32) -> Bool = { _ in true }) throws -> Stats {
@@ -50,8 +52,10 @@ public enum TextGeneration {
             stats.generatedTokens += 1
             recent.append(next)
             if recent.count > options.repetitionWindow { recent.removeFirst(recent.count - options.repetitionWindow) }
-            if !onToken(next) || model.position + 1 >= model.maxContext || stats.generatedTokens == options.maxNewTokens { break }
+            let goOn = onToken(next)
+            guard model.position < model.maxContext else { break }
             logits = try model.forward([next], allLogits: false)
+            if !goOn || model.position >= model.maxContext { break }
         }
         stats.generationSeconds = Date().timeIntervalSince(t0)
         return stats

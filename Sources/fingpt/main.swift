@@ -4,8 +4,13 @@ let commands: [(name: String, summary: String, run: ([String]) throws -> Void)] 
     ("prepare", "tokenize a text corpus into llm.c token shards", PrepareCommand.run),
     ("pretrain", "pretrain a GPT-2 model from scratch or resume a run", PretrainCommand.run),
     ("sample", "generate text from a pretraining checkpoint", SampleCommand.run),
+    ("generate", "continue a prompt with a model (GGUF, Hugging Face folder or checkpoint)", GenerateCommand.run),
+    ("chat", "chat with an instruct model, reading messages from standard input", ChatCommand.run),
+    ("perplexity", "sliding-window perplexity of a text file", PerplexityCommand.run),
+    ("convert", "convert LLaMA models between GGUF and Hugging Face safetensors", ConvertCommand.run),
     ("inspect", "show a model file's metadata, tensors, parameter count and size", InspectCommand.run),
     ("bench-train", "time GPT-2 training steps on random tokens (JSON line)", BenchTrainCommand.run),
+    ("bench-generate", "time prompt processing and generation (JSON line)", BenchGenerateCommand.run),
 ]
 
 func printUsage() {

@@ -286,7 +286,15 @@ final class GGUFFileTests: XCTestCase {
             if rng.nextInt(below: 4) == 0 { bytes = Array(bytes.prefix(rng.nextInt(below: bytes.count))) }
             do {
                 let f = try GGUFFile(data: Data(bytes), name: "fuzz-\(iteration)")
-                for t in f.tensors { XCTAssertLessThanOrEqual(t.absoluteOffset + t.byteCount, bytes.count) }
+                for t in f.tensors {
+                    XCTAssertLessThanOrEqual(t.absoluteOffset + t.byteCount, bytes.count)
+                    // Tensor data paths: decoding any surviving tensor must not trap.
+                    XCTAssertEqual(try f.floats(t).count, t.elementCount)
+                    if t.dimensions.count <= 2, let m = try? f.quantizedMatrix(t.name) {
+                        var y = [Float](repeating: 0, count: m.rows)
+                        m.gemv([Float](repeating: 1, count: m.columns), into: &y)
+                    }
+                }
                 successes += 1
             } catch let e as IOError {
                 XCTAssertFalse(e.description.isEmpty)

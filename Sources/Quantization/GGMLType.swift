@@ -1,6 +1,9 @@
 /// The ggml tensor element types this toolkit understands, with their GGUF type ids.
 ///
-/// Quantized types store values in blocks: `blockSize` values occupy `typeSize` bytes.
+/// Quantized types store values in blocks along a row: `blockSize` consecutive values occupy
+/// `typeSize` bytes. A row of `n` values (n a multiple of `blockSize`) takes `rowByteCount(n)`
+/// bytes. Every case can be decoded to float32 (`GGMLType+Rows.swift`); `canQuantize` says which
+/// ones this toolkit can also encode.
 public enum GGMLType: UInt32, CaseIterable, Sendable, CustomStringConvertible {
     case f32 = 0
     case f16 = 1
@@ -56,11 +59,24 @@ public enum GGMLType: UInt32, CaseIterable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The type named `name` as llama.cpp spells it ("Q4_1", "f16", case-insensitive), or nil.
+    public init?(name: String) {
+        guard let t = GGMLType.allCases.first(where: { $0.description.lowercased() == name.lowercased() }) else { return nil }
+        self = t
+    }
+
     /// Bytes needed for `elements` values, or nil when `elements` is not a whole number of blocks
     /// or the size overflows.
     public func byteCount(elements: Int) -> Int? {
         guard elements >= 0, elements % blockSize == 0 else { return nil }
         let (bytes, overflow) = (elements / blockSize).multipliedReportingOverflow(by: typeSize)
         return overflow ? nil : bytes
+    }
+
+    /// Bytes of one row of `columns` values; traps unless `columns` is a multiple of `blockSize`
+    /// (callers validate shapes first, see `QuantizationError.notBlockMultiple`).
+    public func rowByteCount(columns: Int) -> Int {
+        precondition(columns % blockSize == 0, "\(columns) values are not a whole number of \(self) blocks")
+        return columns / blockSize * typeSize
     }
 }

@@ -1,0 +1,59 @@
+import Foundation
+import IO
+import Models
+import Tokenizers
+import Training
+
+/// A model ready for generation, chat and scoring, with its tokenizer.
+public struct LoadedLanguageModel {
+    public let model: CausalLanguageModel
+    public let tokenizer: BPETokenizer
+    public let description: String
+    /// Bytes of weights the model computes from (quantized sizes for quantized weights).
+    public let weightBytes: Int
+}
+
+/// Opens any supported model: a GGUF file (LLaMA runs on its stored quantized weights; GPT-2 is
+/// dequantized), a Hugging Face folder (LLaMA or GPT-2, tokenizer.json), or a fingpt checkpoint.
+/// `tokenizerPath` (GGUF or tokenizer.json) overrides or supplies the tokenizer.
+public enum LanguageModelLoader {
+    public static func load(path: String, tokenizerPath: String? = nil, maxContext: Int? = nil) throws -> LoadedLanguageModel {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw IOError.fileNotFound(path: path) }
+        if isDir.boolValue {
+            let folder = try HuggingFaceFolder(path: path)
+            let tok = try tokenizer(tokenizerPath ?? (path as NSString).appendingPathComponent("tokenizer.json"))
+            if folder.modelType == "gpt2" {
+                let m = try folder.loadGPT2()
+                return LoadedLanguageModel(model: GPT2Runner(model: m), tokenizer: tok, description: "GPT-2 (Hugging Face folder)",
+                                           weightBytes: m.parameters.buffer.byteCount)
+            }
+            let m = try folder.loadLlama()
+            return LoadedLanguageModel(model: try LlamaRunner(model: m, maxContext: maxContext), tokenizer: tok,
+                                       description: "LLaMA (Hugging Face folder, float32)", weightBytes: m.parameters.buffer.byteCount)
+        }
+        let head = try FileHandle(forReadingFrom: URL(fileURLWithPath: path)).readData(ofLength: 8)
+        if head == Data("FGPTCKPT".utf8) {
+            guard let tokenizerPath else { throw ModelError.invalidInput("\(path) is a checkpoint: pass the tokenizer (--tokenizer MODEL.gguf)") }
+            let m = try Checkpoint(path: path).loadModel()
+            return LoadedLanguageModel(model: GPT2Runner(model: m), tokenizer: try tokenizer(tokenizerPath),
+                                       description: "GPT-2 (fingpt checkpoint)", weightBytes: m.parameters.buffer.byteCount)
+        }
+        let gguf = try GGUFFile(path: path)
+        let tok = try tokenizerPath.map(tokenizer) ?? BPETokenizer(gguf: gguf)
+        switch gguf.architecture {
+        case "llama":
+            let runner = try GGUFModelLoader.llamaRunner(gguf: gguf, maxContext: maxContext)
+            let types = Set(gguf.tensors.filter { $0.name.hasSuffix(".weight") && $0.dimensions.count == 2 }.map { "\($0.type)" }).sorted()
+            return LoadedLanguageModel(model: runner, tokenizer: tok, description: "LLaMA (GGUF, weights \(types.joined(separator: "/")))",
+                                       weightBytes: runner.weightBytes)
+        default:
+            throw ModelError.invalidConfig("\(path): architecture '\(gguf.architecture ?? "none")' is not supported for inference (supported: llama; gpt2 through Hugging Face folders and checkpoints)")
+        }
+    }
+
+    static func tokenizer(_ path: String) throws -> BPETokenizer {
+        if path.hasSuffix(".json") { return try BPETokenizer(tokenizerJSONPath: path) }
+        return try BPETokenizer(ggufPath: path)
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import IO
+import Models
+import Quantization
+import Tokenizers
+
+/// Converts LLaMA models between GGUF files and Hugging Face folders (config.json +
+/// model.safetensors), re-encoding weights in the chosen type.
+public enum ModelConverter {
+    public enum Target: String, CaseIterable, Sendable {
+        case f32, f16, bf16, q8_0, q4_0, q4_1
+
+        var ggml: GGMLType? {
+            switch self {
+            case .f32: return .f32
+            case .f16: return .f16
+            case .q8_0: return .q8_0
+            case .q4_0: return .q4_0
+            case .q4_1: return .q4_1
+            case .bf16: return nil
+            }
+        }
+
+        var safetensors: SafetensorsWriter.DType? {
+            switch self {
+            case .f32: return .f32
+            case .f16: return .f16
+            case .bf16: return .bf16
+            default: return nil
+            }
+        }
+    }
+
+    /// Reads `input` (a GGUF file or a Hugging Face folder) and writes `output`: a `.gguf` path, or
+    /// otherwise a folder that receives config.json and model.safetensors. Returns a summary line.
+    public static func convert(input: String, output: String, target: Target, tokenizerPath: String? = nil) throws -> String {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: input, isDirectory: &isDir) else { throw IOError.fileNotFound(path: input) }
+        let model: LlamaModel
+        let tokenizer: BPETokenizer?
+        var chatTemplate: String? = nil
+        var name = (input as NSString).lastPathComponent
+        if isDir.boolValue {
+            model = try HuggingFaceFolder(path: input).loadLlama()
+            let tj = tokenizerPath ?? (input as NSString).appendingPathComponent("tokenizer.json")
+            tokenizer = FileManager.default.fileExists(atPath: tj) ? try LanguageModelLoader.tokenizer(tj) : nil
+        } else {
+            let gguf = try GGUFFile(path: input)
+            model = try GGUFModelLoader.llamaModel(gguf: gguf)
+            tokenizer = try tokenizerPath.map(LanguageModelLoader.tokenizer) ?? BPETokenizer(gguf: gguf)
+            chatTemplate = try? gguf.string("tokenizer.chat_template")
+            if let n = try? gguf.string("general.name") { name = n }
+        }
+        if output.hasSuffix(".gguf") {
+            guard let type = target.ggml else { throw ModelError.invalidInput("GGUF output supports \(Target.allCases.filter { $0.ggml != nil }.map(\.rawValue)), not \(target.rawValue)") }
+            guard let tokenizer else { throw ModelError.invalidInput("\(input): no tokenizer.json found; pass --tokenizer (GGUF files embed their tokenizer)") }
+            try GGUFExporter.writeLlama(model: model, tokenizer: tokenizer, type: type, name: name, chatTemplate: chatTemplate, to: output)
+        } else {
+            guard let dtype = target.safetensors else { throw ModelError.invalidInput("safetensors output supports f32, f16 and bf16, not \(target.rawValue)") }
+            try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+            var config = try JSONSerialization.jsonObject(with: JSONEncoder().encode(model.config)) as! [String: Any]
+            config["model_type"] = "llama"
+            config["architectures"] = ["LlamaForCausalLM"]
+            config["torch_dtype"] = ["f32": "float32", "f16": "float16", "bf16": "bfloat16"][target.rawValue]
+            if config["head_dim"] == nil { config["head_dim"] = model.config.headDim }
+            try AtomicFile.write(try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys]),
+                                 to: (output as NSString).appendingPathComponent("config.json"))
+            var w = SafetensorsWriter(metadata: ["format": "pt"])
+            for e in model.parameters.entries { w.add(e.name, model.parameters[e.name]) }
+            try w.write(to: (output as NSString).appendingPathComponent("model.safetensors"), dtype: dtype)
+        }
+        let bytes = ((try? FileManager.default.attributesOfItem(atPath: output.hasSuffix(".gguf") ? output : (output as NSString).appendingPathComponent("model.safetensors")))?[.size] as? NSNumber)?.intValue ?? 0
+        return String(format: "wrote %@ (%@, %.1f MB, %.2fM parameters)", output, target.rawValue, Double(bytes) / 1e6, Double(model.config.parameterCount) / 1e6)
+    }
+}

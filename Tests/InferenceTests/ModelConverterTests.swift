@@ -1,0 +1,80 @@
+import Foundation
+import Inference
+import IO
+import Models
+import Quantization
+import Tensor
+import TestSupport
+import Tokenizers
+import XCTest
+
+final class ModelConverterTests: XCTestCase {
+    /// A byte-level tokenizer with one token per byte and no merges.
+    func byteTokenizer() throws -> BPETokenizer {
+        try BPETokenizer(tokens: (0..<256).map { ByteLevelEncoding.encode([UInt8($0)]) }, merges: [], preTokenizer: .gpt2)
+    }
+
+    func tinyModel() throws -> LlamaModel {
+        let cfg = LlamaConfig(vocabSize: 256, hiddenSize: 64, intermediateSize: 96, layers: 2, heads: 4, kvHeads: 2,
+                              contextLength: 64, rmsNormEpsilon: 1e-5, ropeTheta: 10000, tieWordEmbeddings: false)
+        let m = try LlamaModel(config: cfg, seed: 11)
+        var rng = RandomGenerator(seed: 12)
+        for e in m.parameters.entries where e.shape.count == 2 { rng.fillNormal(m.parameters[e.name].buffer, std: 0.2) }
+        return m
+    }
+
+    func testGGUFExportRoundTripsExactlyInF32AndRunsQuantized() throws {
+        let dir = try FixturePaths.makeTemporaryDirectory("convert")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let model = try tinyModel(), tok = try byteTokenizer()
+        let f32 = dir.appendingPathComponent("tiny-f32.gguf").path
+        try GGUFExporter.writeLlama(model: model, tokenizer: tok, type: .f32, name: "tiny", to: f32)
+        let gguf = try GGUFFile(path: f32)
+        XCTAssertEqual(try LlamaConfig(gguf: gguf), model.config)
+        XCTAssertEqual(try BPETokenizer(gguf: gguf).tokens, tok.tokens)
+        let back = try GGUFModelLoader.llamaModel(gguf: gguf)
+        XCTAssertEqual(back.parameters.buffer.buffer.map { $0 }, model.parameters.buffer.buffer.map { $0 }, "q/k permutation undone exactly")
+
+        let q41 = dir.appendingPathComponent("tiny-q4_1.gguf").path
+        try GGUFExporter.writeLlama(model: model, tokenizer: tok, type: .q4_1, name: "tiny", to: q41)
+        let qfile = try GGUFFile(path: q41)
+        XCTAssertEqual(try qfile.tensor(named: "blk.0.attn_q.weight").type, .q4_1)
+        XCTAssertEqual(try qfile.tensor(named: "token_embd.weight").type, .q8_0)
+        XCTAssertEqual(try qfile.tensor(named: "blk.0.attn_norm.weight").type, .f32)
+        let tokens: [Int32] = Array("Net income rose 12%".utf8).map { Int32($0) }
+        // the runner computes on the stored 4-bit weights exactly as the float model of the same
+        // (dequantized) weights does
+        let runner = try GGUFModelLoader.llamaRunner(gguf: qfile)
+        let dequantized = try GGUFModelLoader.llamaModel(gguf: qfile)
+        assertAllClose(try runner.forward(tokens, allLogits: true), try dequantized.logits(tokens: tokens, batch: 1, seq: tokens.count).array,
+                       rtol: 1e-3, atol: 1e-3, "runner on Q4_1 weights")
+        // 8-bit export stays close to the original float model
+        let q8 = dir.appendingPathComponent("tiny-q8_0.gguf").path
+        try GGUFExporter.writeLlama(model: model, tokenizer: tok, type: .q8_0, name: "tiny", to: q8)
+        let q8runner = try GGUFModelLoader.llamaRunner(gguf: try GGUFFile(path: q8))
+        let quantized = try q8runner.forward(tokens, allLogits: true)
+        let reference = try model.logits(tokens: tokens, batch: 1, seq: tokens.count).array
+        let err = zip(quantized, reference).map { Double(abs($0 - $1)) }.reduce(0, +) / Double(reference.count)
+        let scale = reference.map { Double(abs($0)) }.reduce(0, +) / Double(reference.count)
+        XCTAssertLessThan(err, 0.03 * scale, "Q8_0: mean abs error \(err) vs mean abs logit \(scale)")
+        XCTAssertThrowsError(try GGUFExporter.writeLlama(model: model, tokenizer: tok, type: .q6_K, name: "tiny", to: q41))
+    }
+
+    func testHuggingFaceFolderRoundTripThroughConvert() throws {
+        let dir = try FixturePaths.makeTemporaryDirectory("convert-hf")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let model = try tinyModel(), tok = try byteTokenizer()
+        let f32 = dir.appendingPathComponent("tiny.gguf").path
+        try GGUFExporter.writeLlama(model: model, tokenizer: tok, type: .f32, name: "tiny", to: f32)
+        let folder = dir.appendingPathComponent("hf").path
+        _ = try ModelConverter.convert(input: f32, output: folder, target: .f32)
+        let loaded = try HuggingFaceFolder(path: folder).loadLlama()
+        XCTAssertEqual(loaded.parameters.buffer.buffer.map { $0 }, model.parameters.buffer.buffer.map { $0 })
+        XCTAssertThrowsError(try ModelConverter.convert(input: f32, output: folder, target: .q4_1)) {
+            XCTAssertTrue("\($0)".contains("safetensors output supports"))
+        }
+        XCTAssertThrowsError(try ModelConverter.convert(input: folder, output: dir.appendingPathComponent("x.gguf").path, target: .q8_0)) {
+            XCTAssertTrue("\($0)".contains("no tokenizer.json"))
+        }
+    }
+}
