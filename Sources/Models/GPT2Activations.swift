@@ -7,6 +7,8 @@ import Tensor
 final class GPT2Activations {
     struct Block {
         let ln1, ln1Mean, ln1Rstd, qkv, atty, att, res2, ln2, ln2Mean, ln2Rstd, fch, fchGelu: UnsafeMutablePointer<Float>
+        /// A x of factorised linear layers (nil for dense ones).
+        let hAttn, hProj, hFC, hFCProj: UnsafeMutablePointer<Float>?
     }
 
     let batch: Int, seq: Int
@@ -17,7 +19,7 @@ final class GPT2Activations {
     let blocks: [Block]
     let lnf, lnfMean, lnfRstd: UnsafeMutablePointer<Float>
     // backward scratch
-    let dres, dln, dqkv, datty, dfch, dgelu: UnsafeMutablePointer<Float>
+    let dres, dln, dqkv, datty, dfch, dgelu, dhidden: UnsafeMutablePointer<Float>
     let tokens: UnsafeMutablePointer<Int32>
     let targets: UnsafeMutablePointer<Int32>
 
@@ -28,10 +30,13 @@ final class GPT2Activations {
         let c = config.embeddingSize, n = batch * seq, nh = config.heads, l = config.layers
         let blockSizes = [n * c, n, n, 3 * n * c, n * c, batch * nh * seq * seq, n * c, n * c, n, n, 4 * n * c, 4 * n * c]
         let round: (Int) -> Int = { ($0 + 15) / 16 * 16 }
-        let perBlock = blockSizes.map(round).reduce(0, +)
+        // factorised layers keep A x [N, r]; the largest rank per module kind over all layers sizes the slots
+        func maxRank(_ suffix: String) -> Int { config.lowRankRanks.filter { $0.key.hasSuffix(suffix) }.values.max() ?? 0 }
+        let ranks = [maxRank("attn.c_attn"), maxRank("attn.c_proj"), maxRank("mlp.c_fc"), maxRank("mlp.c_proj")]
+        let perBlock = blockSizes.map(round).reduce(0, +) + ranks.map { round(n * $0) }.reduce(0, +)
         let blockSets = recompute ? 1 : l
         let resSize = round(n * c)
-        let scratchSizes = [n * c, n * c, 3 * n * c, n * c, 4 * n * c, 4 * n * c, n * c, n, n].map(round)
+        let scratchSizes = [n * c, n * c, 3 * n * c, n * c, 4 * n * c, 4 * n * c, n * c, n, n, n * (ranks.max() ?? 0)].map(round)
         let total = blockSets * perBlock + (l + 1) * resSize + scratchSizes.reduce(0, +)
         storage = AlignedBuffer<Float>(count: total)
         var cursor = storage.pointer
@@ -39,14 +44,16 @@ final class GPT2Activations {
         var blocks: [Block] = []
         for _ in 0..<blockSets {
             let p = blockSizes.map { take($0) }
+            let h = ranks.map { $0 > 0 ? take(n * $0) : nil }
             blocks.append(Block(ln1: p[0], ln1Mean: p[1], ln1Rstd: p[2], qkv: p[3], atty: p[4], att: p[5], res2: p[6],
-                                ln2: p[7], ln2Mean: p[8], ln2Rstd: p[9], fch: p[10], fchGelu: p[11]))
+                                ln2: p[7], ln2Mean: p[8], ln2Rstd: p[9], fch: p[10], fchGelu: p[11],
+                                hAttn: h[0], hProj: h[1], hFC: h[2], hFCProj: h[3]))
         }
         self.blocks = blocks
         residuals = (0...l).map { _ in take(n * c) }
         lnf = take(n * c); lnfMean = take(n); lnfRstd = take(n)
         dres = take(n * c); dln = take(n * c); dqkv = take(3 * n * c); datty = take(n * c)
-        dfch = take(4 * n * c); dgelu = take(4 * n * c)
+        dfch = take(4 * n * c); dgelu = take(4 * n * c); dhidden = take(n * max(1, ranks.max() ?? 0))
         tokens = .allocate(capacity: n)
         targets = .allocate(capacity: n)
     }

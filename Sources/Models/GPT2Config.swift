@@ -1,4 +1,5 @@
 import Foundation
+import NN
 
 /// GPT-2 architecture hyper-parameters. Coding keys follow Hugging Face's GPT-2 `config.json`.
 public struct GPT2Config: Codable, Equatable, Sendable {
@@ -8,8 +9,12 @@ public struct GPT2Config: Codable, Equatable, Sendable {
     public var heads: Int
     public var embeddingSize: Int
     public var layerNormEpsilon: Float
+    /// Linear modules replaced by two narrow layers (A [r, in] then B [out, r]), by module name
+    /// (e.g. "transformer.h.0.attn.c_attn") -> rank r. Empty = a dense model.
+    public var lowRankRanks: [String: Int] = [:]
 
     enum CodingKeys: String, CodingKey {
+        case lowRankRanks = "low_rank_ranks"
         case vocabSize = "vocab_size"
         case contextLength = "n_positions"
         case layers = "n_layer"
@@ -35,6 +40,39 @@ public struct GPT2Config: Codable, Equatable, Sendable {
         heads = try c.decode(Int.self, forKey: .heads)
         embeddingSize = try c.decode(Int.self, forKey: .embeddingSize)
         layerNormEpsilon = try c.decodeIfPresent(Float.self, forKey: .layerNormEpsilon) ?? 1e-5
+        lowRankRanks = try c.decodeIfPresent([String: Int].self, forKey: .lowRankRanks) ?? [:]
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(vocabSize, forKey: .vocabSize)
+        try c.encode(contextLength, forKey: .contextLength)
+        try c.encode(layers, forKey: .layers)
+        try c.encode(heads, forKey: .heads)
+        try c.encode(embeddingSize, forKey: .embeddingSize)
+        try c.encode(layerNormEpsilon, forKey: .layerNormEpsilon)
+        if !lowRankRanks.isEmpty { try c.encode(lowRankRanks, forKey: .lowRankRanks) }
+    }
+
+    /// The linear modules of the transformer blocks: (module name, kind, in, out).
+    public var linearModules: [(name: String, kind: LowRankPlan.LayerKind, inFeatures: Int, outFeatures: Int)] {
+        let c = embeddingSize
+        return (0..<layers).flatMap { l -> [(name: String, kind: LowRankPlan.LayerKind, inFeatures: Int, outFeatures: Int)] in
+            let p = "transformer.h.\(l)."
+            return [(p + "attn.c_attn", .qkv, c, 3 * c), (p + "attn.c_proj", .attentionOutput, c, c),
+                    (p + "mlp.c_fc", .mlpUp, c, 4 * c), (p + "mlp.c_proj", .mlpDown, 4 * c, c)]
+        }
+    }
+
+    /// This config with every block linear factorised as `plan` says (absolute or fractional ranks;
+    /// energy thresholds need a pretrained matrix, see `LowRankFactorizer`).
+    public func withLowRank(_ plan: LowRankPlan) throws -> GPT2Config {
+        var out = self
+        out.lowRankRanks = [:]
+        for m in linearModules {
+            if let r = try plan.rank(for: m.kind, layer: m.name, in: m.inFeatures, out: m.outFeatures) { out.lowRankRanks[m.name] = r }
+        }
+        return out
     }
 
     /// Named presets: `gpt2` is the 124M model; the others are small models for tests and quick runs.
@@ -78,6 +116,13 @@ public struct GPT2Config: Codable, Equatable, Sendable {
             throw bad("n_embd (\(embeddingSize)) must be a positive multiple of n_head (\(heads))")
         }
         guard layerNormEpsilon > 0 else { throw bad("layer_norm_epsilon must be positive") }
+        let modules = Dictionary(uniqueKeysWithValues: linearModules.map { ($0.name, $0) })
+        for (name, r) in lowRankRanks {
+            guard let m = modules[name] else { throw bad("low_rank_ranks names '\(name)', which is not a linear module of this model") }
+            guard r > 0, r <= min(m.inFeatures, m.outFeatures) else {
+                throw bad("rank \(r) of \(name) must be in 1...\(min(m.inFeatures, m.outFeatures)) (the layer is \(m.outFeatures) x \(m.inFeatures))")
+            }
+        }
     }
 
     public var headSize: Int { embeddingSize / heads }
@@ -85,15 +130,24 @@ public struct GPT2Config: Codable, Equatable, Sendable {
     /// Parameters, counting the tied output head once.
     public var parameterCount: Int {
         let c = embeddingSize
-        let perLayer = 2 * c + (3 * c * c + 3 * c) + (c * c + c) + 2 * c + (4 * c * c + 4 * c) + (4 * c * c + c)
-        return vocabSize * c + contextLength * c + layers * perLayer + 2 * c
+        return vocabSize * c + contextLength * c + layers * 4 * c + 2 * c + linearParameterCount
+    }
+
+    /// Parameters of the block linear layers (weights and biases), factorised where configured.
+    public var linearParameterCount: Int {
+        linearModules.reduce(0) { acc, m in
+            let w = lowRankRanks[m.name].map { $0 * (m.inFeatures + m.outFeatures) } ?? m.inFeatures * m.outFeatures
+            return acc + w + m.outFeatures
+        }
     }
 
     /// Training FLOPs per token (forward + backward = 3x forward) for sequence length `seq`, counting
     /// every matrix product including the attention scores and the output head.
     public func trainingFlopsPerToken(seq: Int) -> Double {
         let c = Double(embeddingSize), l = Double(layers), v = Double(vocabSize), t = Double(seq)
-        let matmulParams = l * 12 * c * c + v * c
+        let matmulParams = Double(linearModules.reduce(0) { acc, m in
+            acc + (lowRankRanks[m.name].map { $0 * (m.inFeatures + m.outFeatures) } ?? m.inFeatures * m.outFeatures)
+        }) + v * c
         let attention = l * 2 * t * c  // q.k and att.v per token over the full context (nanoGPT's MFU convention)
         return 3 * 2 * (matmulParams + attention)
     }

@@ -46,12 +46,21 @@ public final class GPT2Model: @unchecked Sendable {
         try self.init(config: config, recompute: recompute)
         var rng = RandomGenerator(seed: seed)
         let residualStd = Float(0.02 / (2.0 * Double(config.layers)).squareRoot())
+        let modules = Dictionary(uniqueKeysWithValues: config.linearModules.map { ($0.name, $0) })
         for e in parameters.entries {
             let t = parameters[e.name]
             if e.name.hasSuffix("ln_1.weight") || e.name.hasSuffix("ln_2.weight") || e.name.hasSuffix("ln_f.weight") {
                 t.fill(1)
             } else if e.name.hasSuffix(".bias") {
                 t.zero()
+            } else if e.name.hasSuffix(".A.weight") {
+                // a factorised layer: A and B together reproduce the dense layer's output variance
+                let module = String(e.name.dropLast(".A.weight".count)), m = modules[module]!
+                LowRankInitialization.initialize(weightA: t.pointer, weightB: parameters.pointer(module + ".B.weight"),
+                                                 inFeatures: m.inFeatures, outFeatures: m.outFeatures, rank: e.shape[0],
+                                                 denseStd: module.hasSuffix("c_proj") ? residualStd : 0.02, rng: &rng)
+            } else if e.name.hasSuffix(".B.weight") {
+                continue
             } else if e.name.hasSuffix("c_proj.weight") {
                 rng.fillNormal(t.buffer, std: residualStd)
             } else {
@@ -66,16 +75,18 @@ public final class GPT2Model: @unchecked Sendable {
             ("transformer.wte.weight", [config.vocabSize, c]),
             ("transformer.wpe.weight", [config.contextLength, c]),
         ]
+        func linear(_ module: String, _ inF: Int, _ outF: Int) -> [(String, [Int])] {
+            if let r = config.lowRankRanks[module] {
+                return [(module + ".A.weight", [r, inF]), (module + ".B.weight", [outF, r]), (module + ".bias", [outF])]
+            }
+            return [(module + ".weight", [outF, inF]), (module + ".bias", [outF])]
+        }
         for l in 0..<config.layers {
             let p = "transformer.h.\(l)."
-            out += [
-                (p + "ln_1.weight", [c]), (p + "ln_1.bias", [c]),
-                (p + "attn.c_attn.weight", [3 * c, c]), (p + "attn.c_attn.bias", [3 * c]),
-                (p + "attn.c_proj.weight", [c, c]), (p + "attn.c_proj.bias", [c]),
-                (p + "ln_2.weight", [c]), (p + "ln_2.bias", [c]),
-                (p + "mlp.c_fc.weight", [4 * c, c]), (p + "mlp.c_fc.bias", [4 * c]),
-                (p + "mlp.c_proj.weight", [c, 4 * c]), (p + "mlp.c_proj.bias", [c]),
-            ]
+            out += [(p + "ln_1.weight", [c]), (p + "ln_1.bias", [c])]
+            out += linear(p + "attn.c_attn", c, 3 * c) + linear(p + "attn.c_proj", c, c)
+            out += [(p + "ln_2.weight", [c]), (p + "ln_2.bias", [c])]
+            out += linear(p + "mlp.c_fc", c, 4 * c) + linear(p + "mlp.c_proj", 4 * c, c)
         }
         out += [("transformer.ln_f.weight", [c]), ("transformer.ln_f.bias", [c])]
         return out
@@ -98,18 +109,57 @@ public final class GPT2Model: @unchecked Sendable {
         return a
     }
 
+    /// A block linear layer: dense W [out, in], or factorised A [r, in] then B [out, r]; bias [out].
+    struct LinearWeights {
+        let weight: UnsafeMutablePointer<Float>?
+        let a: UnsafeMutablePointer<Float>?
+        let b: UnsafeMutablePointer<Float>?
+        let bias: UnsafeMutablePointer<Float>
+        let inFeatures: Int, outFeatures: Int, rank: Int
+    }
+
     struct Weights {
-        let ln1w, ln1b, attnW, attnB, projW, projB, ln2w, ln2b, fcW, fcB, fcProjW, fcProjB: UnsafeMutablePointer<Float>
+        let ln1w, ln1b, ln2w, ln2b: UnsafeMutablePointer<Float>
+        let attn, proj, fc, fcProj: LinearWeights
+    }
+
+    func linearWeights(_ store: ParameterStore, _ module: String, _ inF: Int, _ outF: Int) -> LinearWeights {
+        if let r = config.lowRankRanks[module] {
+            return LinearWeights(weight: nil, a: store.pointer(module + ".A.weight"), b: store.pointer(module + ".B.weight"),
+                                 bias: store.pointer(module + ".bias"), inFeatures: inF, outFeatures: outF, rank: r)
+        }
+        return LinearWeights(weight: store.pointer(module + ".weight"), a: nil, b: nil, bias: store.pointer(module + ".bias"),
+                             inFeatures: inF, outFeatures: outF, rank: 0)
     }
 
     func weights(_ store: ParameterStore, layer l: Int) -> Weights {
-        let p = "transformer.h.\(l)."
+        let p = "transformer.h.\(l).", c = config.embeddingSize
         return Weights(ln1w: store.pointer(p + "ln_1.weight"), ln1b: store.pointer(p + "ln_1.bias"),
-                       attnW: store.pointer(p + "attn.c_attn.weight"), attnB: store.pointer(p + "attn.c_attn.bias"),
-                       projW: store.pointer(p + "attn.c_proj.weight"), projB: store.pointer(p + "attn.c_proj.bias"),
                        ln2w: store.pointer(p + "ln_2.weight"), ln2b: store.pointer(p + "ln_2.bias"),
-                       fcW: store.pointer(p + "mlp.c_fc.weight"), fcB: store.pointer(p + "mlp.c_fc.bias"),
-                       fcProjW: store.pointer(p + "mlp.c_proj.weight"), fcProjB: store.pointer(p + "mlp.c_proj.bias"))
+                       attn: linearWeights(store, p + "attn.c_attn", c, 3 * c), proj: linearWeights(store, p + "attn.c_proj", c, c),
+                       fc: linearWeights(store, p + "mlp.c_fc", c, 4 * c), fcProj: linearWeights(store, p + "mlp.c_proj", 4 * c, c))
+    }
+
+    /// out[N, out] = linear(inp) (dense or factorised; `hidden` [N, r] keeps A x for backward).
+    func linearForward(_ w: LinearWeights, out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, hidden: UnsafeMutablePointer<Float>?, rows n: Int) {
+        if let weight = w.weight {
+            Linear.forward(out: out, inp: inp, weight: weight, bias: w.bias, rows: n, inFeatures: w.inFeatures, outFeatures: w.outFeatures)
+        } else {
+            LowRankLinear.forward(out: out, hidden: hidden!, inp: inp, weightA: w.a!, weightB: w.b!, bias: w.bias, rows: n,
+                                  inFeatures: w.inFeatures, rank: w.rank, outFeatures: w.outFeatures)
+        }
+    }
+
+    func linearBackward(_ w: LinearWeights, _ g: LinearWeights, dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
+                        inp: UnsafePointer<Float>, hidden: UnsafePointer<Float>?, scratch: UnsafeMutablePointer<Float>, rows n: Int) {
+        if let weight = w.weight {
+            Linear.backward(dinp: dinp, dweight: g.weight, dbias: g.bias, dout: dout, inp: inp, weight: weight,
+                            rows: n, inFeatures: w.inFeatures, outFeatures: w.outFeatures)
+        } else {
+            LowRankLinear.backward(dinp: dinp, dweightA: g.a, dweightB: g.b, dbias: g.bias, dhidden: scratch, dout: dout, inp: inp,
+                                   hidden: hidden!, weightA: w.a!, weightB: w.b!, rows: n, inFeatures: w.inFeatures, rank: w.rank,
+                                   outFeatures: w.outFeatures)
+        }
     }
 
     /// One block: out = x + proj(attn(ln1(x))); out += mlp(ln2(out)).
@@ -119,14 +169,14 @@ public final class GPT2Model: @unchecked Sendable {
         let s = a.block(l)
         let x = a.residuals[l], out = a.residuals[l + 1]
         timed("fwd layernorm") { LayerNorm.forward(out: s.ln1, mean: s.ln1Mean, rstd: s.ln1Rstd, inp: x, weight: w.ln1w, bias: w.ln1b, rows: n, channels: c, eps: eps) }
-        timed("fwd matmul qkv") { Linear.forward(out: s.qkv, inp: s.ln1, weight: w.attnW, bias: w.attnB, rows: n, inFeatures: c, outFeatures: 3 * c) }
+        timed("fwd matmul qkv") { linearForward(w.attn, out: s.qkv, inp: s.ln1, hidden: s.hAttn, rows: n) }
         timed("fwd attention") { CausalSelfAttention.forward(out: s.atty, att: s.att, qkv: s.qkv, batch: a.batch, seq: a.seq, channels: c, heads: config.heads) }
-        timed("fwd matmul attn proj") { Linear.forward(out: s.res2, inp: s.atty, weight: w.projW, bias: w.projB, rows: n, inFeatures: c, outFeatures: c) }
+        timed("fwd matmul attn proj") { linearForward(w.proj, out: s.res2, inp: s.atty, hidden: s.hProj, rows: n) }
         timed("fwd residual") { Residual.forward(out: s.res2, a: s.res2, b: x, count: n * c) }
         timed("fwd layernorm") { LayerNorm.forward(out: s.ln2, mean: s.ln2Mean, rstd: s.ln2Rstd, inp: s.res2, weight: w.ln2w, bias: w.ln2b, rows: n, channels: c, eps: eps) }
-        timed("fwd matmul fc") { Linear.forward(out: s.fch, inp: s.ln2, weight: w.fcW, bias: w.fcB, rows: n, inFeatures: c, outFeatures: 4 * c) }
+        timed("fwd matmul fc") { linearForward(w.fc, out: s.fch, inp: s.ln2, hidden: s.hFC, rows: n) }
         timed("fwd gelu") { GELU.forward(out: s.fchGelu, inp: s.fch, count: 4 * n * c) }
-        timed("fwd matmul fc proj") { Linear.forward(out: out, inp: s.fchGelu, weight: w.fcProjW, bias: w.fcProjB, rows: n, inFeatures: 4 * c, outFeatures: c) }
+        timed("fwd matmul fc proj") { linearForward(w.fcProj, out: out, inp: s.fchGelu, hidden: s.hFCProj, rows: n) }
         timed("fwd residual") { Residual.forward(out: out, a: out, b: s.res2, count: n * c) }
     }
 
@@ -230,19 +280,19 @@ public final class GPT2Model: @unchecked Sendable {
         let x = a.residuals[l]
         // MLP: out = res2 + c_proj(gelu(c_fc(ln2(res2))))
         timed("bwd zero scratch") { a.dgelu.update(repeating: 0, count: 4 * n * c) }
-        timed("bwd matmul fc proj") { Linear.backward(dinp: a.dgelu, dweight: gw.fcProjW, dbias: gw.fcProjB, dout: a.dres, inp: s.fchGelu, weight: w.fcProjW, rows: n, inFeatures: 4 * c, outFeatures: c) }
+        timed("bwd matmul fc proj") { linearBackward(w.fcProj, gw.fcProj, dinp: a.dgelu, dout: a.dres, inp: s.fchGelu, hidden: s.hFCProj, scratch: a.dhidden, rows: n) }
         timed("bwd zero scratch") { a.dfch.update(repeating: 0, count: 4 * n * c) }
         timed("bwd gelu") { GELU.backward(dinp: a.dfch, inp: s.fch, dout: a.dgelu, count: 4 * n * c) }
         timed("bwd zero scratch") { a.dln.update(repeating: 0, count: n * c) }
-        timed("bwd matmul fc") { Linear.backward(dinp: a.dln, dweight: gw.fcW, dbias: gw.fcB, dout: a.dfch, inp: s.ln2, weight: w.fcW, rows: n, inFeatures: c, outFeatures: 4 * c) }
+        timed("bwd matmul fc") { linearBackward(w.fc, gw.fc, dinp: a.dln, dout: a.dfch, inp: s.ln2, hidden: s.hFC, scratch: a.dhidden, rows: n) }
         timed("bwd layernorm") { LayerNorm.backward(dinp: a.dres, dweight: gw.ln2w, dbias: gw.ln2b, dout: a.dln, inp: s.res2, weight: w.ln2w, mean: s.ln2Mean, rstd: s.ln2Rstd, rows: n, channels: c) }
         // attention: res2 = x + c_proj(attn(c_attn(ln1(x))))
         timed("bwd zero scratch") { a.datty.update(repeating: 0, count: n * c) }
-        timed("bwd matmul attn proj") { Linear.backward(dinp: a.datty, dweight: gw.projW, dbias: gw.projB, dout: a.dres, inp: s.atty, weight: w.projW, rows: n, inFeatures: c, outFeatures: c) }
+        timed("bwd matmul attn proj") { linearBackward(w.proj, gw.proj, dinp: a.datty, dout: a.dres, inp: s.atty, hidden: s.hProj, scratch: a.dhidden, rows: n) }
         timed("bwd zero scratch") { a.dqkv.update(repeating: 0, count: 3 * n * c) }
         timed("bwd attention") { CausalSelfAttention.backward(dqkv: a.dqkv, dout: a.datty, qkv: s.qkv, att: s.att, batch: a.batch, seq: a.seq, channels: c, heads: config.heads) }
         timed("bwd zero scratch") { a.dln.update(repeating: 0, count: n * c) }
-        timed("bwd matmul qkv") { Linear.backward(dinp: a.dln, dweight: gw.attnW, dbias: gw.attnB, dout: a.dqkv, inp: s.ln1, weight: w.attnW, rows: n, inFeatures: c, outFeatures: 3 * c) }
+        timed("bwd matmul qkv") { linearBackward(w.attn, gw.attn, dinp: a.dln, dout: a.dqkv, inp: s.ln1, hidden: s.hAttn, scratch: a.dhidden, rows: n) }
         timed("bwd layernorm") { LayerNorm.backward(dinp: a.dres, dweight: gw.ln1w, dbias: gw.ln1b, dout: a.dln, inp: x, weight: w.ln1w, mean: s.ln1Mean, rstd: s.ln1Rstd, rows: n, channels: c) }
     }
 

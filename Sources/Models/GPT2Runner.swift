@@ -35,6 +35,7 @@ public final class GPT2Runner: CausalLanguageModel, @unchecked Sendable {
         let x = Tensor(zeros: [n, c]), h = Tensor(zeros: [n, c]), qkv = Tensor(zeros: [n, 3 * c]), att = Tensor(zeros: [n, c])
         let fc = Tensor(zeros: [n, 4 * c]), act = Tensor(zeros: [n, 4 * c]), tmp = Tensor(zeros: [n, c])
         let mean = Tensor(zeros: [n]), rstd = Tensor(zeros: [n]), scores = Tensor(zeros: [nh, n, total])
+        let hidden = Tensor(zeros: [n * max(1, cfg.lowRankRanks.values.max() ?? 0)])
         let wte = p.pointer("transformer.wte.weight"), wpe = p.pointer("transformer.wpe.weight")
         for i in 0..<n { Kernels.add(wte + Int(tokens[i]) * c, wpe + (position + i) * c, x.pointer + i * c, count: c) }
         let scale = 1 / Float(hs).squareRoot()
@@ -43,7 +44,7 @@ public final class GPT2Runner: CausalLanguageModel, @unchecked Sendable {
             let kc = keyCache[l].pointer, vc = valueCache[l].pointer
             LayerNorm.forward(out: h.pointer, mean: mean.pointer, rstd: rstd.pointer, inp: x.pointer, weight: w.ln1w, bias: w.ln1b,
                               rows: n, channels: c, eps: cfg.layerNormEpsilon)
-            Linear.forward(out: qkv.pointer, inp: h.pointer, weight: w.attnW, bias: w.attnB, rows: n, inFeatures: c, outFeatures: 3 * c)
+            model.linearForward(w.attn, out: qkv.pointer, inp: h.pointer, hidden: hidden.pointer, rows: n)
             for i in 0..<n {
                 (kc + (position + i) * c).update(from: qkv.pointer + i * 3 * c + c, count: c)
                 (vc + (position + i) * c).update(from: qkv.pointer + i * 3 * c + 2 * c, count: c)
@@ -62,13 +63,13 @@ public final class GPT2Runner: CausalLanguageModel, @unchecked Sendable {
                     BLAS.gemm(m: n, n: hs, k: total, a: s, lda: total, b: vc + head * hs, ldb: c, c: att.pointer + head * hs, ldc: c)
                 }
             }
-            Linear.forward(out: tmp.pointer, inp: att.pointer, weight: w.projW, bias: w.projB, rows: n, inFeatures: c, outFeatures: c)
+            model.linearForward(w.proj, out: tmp.pointer, inp: att.pointer, hidden: hidden.pointer, rows: n)
             Kernels.axpy(1, tmp.pointer, x.pointer, count: n * c)
             LayerNorm.forward(out: h.pointer, mean: mean.pointer, rstd: rstd.pointer, inp: x.pointer, weight: w.ln2w, bias: w.ln2b,
                               rows: n, channels: c, eps: cfg.layerNormEpsilon)
-            Linear.forward(out: fc.pointer, inp: h.pointer, weight: w.fcW, bias: w.fcB, rows: n, inFeatures: c, outFeatures: 4 * c)
+            model.linearForward(w.fc, out: fc.pointer, inp: h.pointer, hidden: hidden.pointer, rows: n)
             GELU.forward(out: act.pointer, inp: fc.pointer, count: n * 4 * c)
-            Linear.forward(out: tmp.pointer, inp: act.pointer, weight: w.fcProjW, bias: w.fcProjB, rows: n, inFeatures: 4 * c, outFeatures: c)
+            model.linearForward(w.fcProj, out: tmp.pointer, inp: act.pointer, hidden: hidden.pointer, rows: n)
             Kernels.axpy(1, tmp.pointer, x.pointer, count: n * c)
         }
         let first = allLogits ? 0 : n - 1, rows = n - first
