@@ -7,15 +7,17 @@ import Tensor
 /// Feed the prompt with one `forward` call (prompt processing, matrix-matrix products), then one
 /// token at a time (generation, matrix-vector products against the cache).
 public final class LlamaRunner: @unchecked Sendable {
+    /// One block's weights. q, k and v are stacked into one map ([q; k; v] rows, out = qDim + 2 kvDim)
+    /// and gate and up into another ([gate; up], out = 2 intermediate), so each block input is read by
+    /// two products instead of five (what matters for one-token generation).
     public struct Layer {
         public var attentionNorm: [Float]
-        public var q, k, v, o: LinearMap
+        public var qkv, o: LinearMap
         public var mlpNorm: [Float]
-        public var gate, up, down: LinearMap
-        public init(attentionNorm: [Float], q: LinearMap, k: LinearMap, v: LinearMap, o: LinearMap,
-                    mlpNorm: [Float], gate: LinearMap, up: LinearMap, down: LinearMap) {
-            self.attentionNorm = attentionNorm; self.q = q; self.k = k; self.v = v; self.o = o
-            self.mlpNorm = mlpNorm; self.gate = gate; self.up = up; self.down = down
+        public var gateUp, down: LinearMap
+        public init(attentionNorm: [Float], qkv: LinearMap, o: LinearMap, mlpNorm: [Float], gateUp: LinearMap, down: LinearMap) {
+            self.attentionNorm = attentionNorm; self.qkv = qkv; self.o = o
+            self.mlpNorm = mlpNorm; self.gateUp = gateUp; self.down = down
         }
     }
 
@@ -40,9 +42,8 @@ public final class LlamaRunner: @unchecked Sendable {
         }
         let c = config.hiddenSize
         for (i, l) in layers.enumerated() {
-            let shapes: [(String, LinearMap, Int, Int)] = [("q", l.q, config.qDim, c), ("k", l.k, config.kvDim, c), ("v", l.v, config.kvDim, c),
-                                                            ("o", l.o, c, config.qDim), ("gate", l.gate, config.intermediateSize, c),
-                                                            ("up", l.up, config.intermediateSize, c), ("down", l.down, c, config.intermediateSize)]
+            let shapes: [(String, LinearMap, Int, Int)] = [("qkv", l.qkv, config.qDim + 2 * config.kvDim, c), ("o", l.o, c, config.qDim),
+                                                            ("gate/up", l.gateUp, 2 * config.intermediateSize, c), ("down", l.down, c, config.intermediateSize)]
             for (name, m, out, inp) in shapes where m.outFeatures != out || m.inFeatures != inp {
                 throw ModelError.invalidConfig("layer \(i) \(name): weight is [\(m.outFeatures), \(m.inFeatures)], config needs [\(out), \(inp)]")
             }
@@ -64,16 +65,23 @@ public final class LlamaRunner: @unchecked Sendable {
         valueCache = (0..<config.layers).map { _ in AlignedBuffer<Float>(count: context * config.kvDim) }
     }
 
-    /// A runner over a float32 training model's weights (shared, not copied).
+    /// A runner over a float32 training model's weights (stacked q/k/v and gate/up are copies).
     public convenience init(model: LlamaModel, maxContext: Int? = nil) throws {
         let p = model.parameters, cfg = model.config
+        func stacked(_ names: [String]) -> DenseLinearMap {
+            let parts = names.map { p[$0] }
+            let out = Tensor(zeros: [parts.reduce(0) { $0 + $1.shape[0] }, parts[0].shape[1]])
+            var offset = 0
+            for t in parts { (out.pointer + offset).update(from: t.pointer, count: t.count); offset += t.count }
+            return DenseLinearMap(weight: out)
+        }
         let layers = (0..<cfg.layers).map { l -> Layer in
             let n = "model.layers.\(l)."
             return Layer(attentionNorm: p[n + "input_layernorm.weight"].array,
-                         q: DenseLinearMap(weight: p[n + "self_attn.q_proj.weight"]), k: DenseLinearMap(weight: p[n + "self_attn.k_proj.weight"]),
-                         v: DenseLinearMap(weight: p[n + "self_attn.v_proj.weight"]), o: DenseLinearMap(weight: p[n + "self_attn.o_proj.weight"]),
+                         qkv: stacked([n + "self_attn.q_proj.weight", n + "self_attn.k_proj.weight", n + "self_attn.v_proj.weight"]),
+                         o: DenseLinearMap(weight: p[n + "self_attn.o_proj.weight"]),
                          mlpNorm: p[n + "post_attention_layernorm.weight"].array,
-                         gate: DenseLinearMap(weight: p[n + "mlp.gate_proj.weight"]), up: DenseLinearMap(weight: p[n + "mlp.up_proj.weight"]),
+                         gateUp: stacked([n + "mlp.gate_proj.weight", n + "mlp.up_proj.weight"]),
                          down: DenseLinearMap(weight: p[n + "mlp.down_proj.weight"]))
         }
         try self.init(config: cfg, layers: layers, embedding: DenseEmbeddingTable(weight: p["model.embed_tokens.weight"]),
@@ -88,7 +96,7 @@ public final class LlamaRunner: @unchecked Sendable {
 
     /// Bytes held by weights that the runner references (quantized sizes for quantized maps).
     public var weightBytes: Int {
-        let mats = layers.reduce(0) { $0 + [$1.q, $1.k, $1.v, $1.o, $1.gate, $1.up, $1.down].reduce(0) { $0 + $1.storageBytes } }
+        let mats = layers.reduce(0) { $0 + [$1.qkv, $1.o, $1.gateUp, $1.down].reduce(0) { $0 + $1.storageBytes } }
         return mats + (head === (embedding as AnyObject) ? 0 : head.storageBytes)
     }
 
@@ -111,35 +119,33 @@ public final class LlamaRunner: @unchecked Sendable {
         let c = config.hiddenSize, qd = config.qDim, kd = config.kvDim, im = config.intermediateSize
         let total = position + n
         let round: (Int) -> Int = { ($0 + 15) / 16 * 16 }
-        let sizes = [n * c, n * c, n * qd, n * qd, n * im, n * im, n * c]
+        let qkvd = qd + 2 * kd
+        let sizes = [n * c, n * c, n * qkvd, n * qd, n * 2 * im, n * im, n * c]
         let arena = AlignedBuffer<Float>(count: sizes.map(round).reduce(0, +) + round(n * config.heads * total))
         var cursor = arena.pointer
         func take(_ k: Int) -> UnsafeMutablePointer<Float> { defer { cursor += round(k) }; return cursor }
-        let x = take(n * c), h = take(n * c), q = take(n * qd), att = take(n * qd), g = take(n * im), u = take(n * im), tmp = take(n * c)
+        let x = take(n * c), h = take(n * c), qkv = take(n * qkvd), att = take(n * qd), gu = take(n * 2 * im), act = take(n * im), tmp = take(n * c)
         let scores = take(n * config.heads * total)
         timed("embedding") { for (i, t) in tokens.enumerated() { embedding.row(Int(t), into: x + i * c) } }
         for (li, layer) in layers.enumerated() {
             let kc = keyCache[li].pointer, vc = valueCache[li].pointer
             timed("rmsnorm") { layer.attentionNorm.withUnsafeBufferPointer { RMSNorm.forward(out: h, rstd: nil, inp: x, weight: $0.baseAddress!, rows: n, channels: c, eps: config.rmsNormEpsilon) } }
-            timed("matmul qkv") {
-                layer.q.forward(h, rows: n, into: q)
-                layer.k.forward(h, rows: n, into: kc + position * kd)
-                layer.v.forward(h, rows: n, into: vc + position * kd)
-            }
+            timed("matmul qkv") { layer.qkv.forward(h, rows: n, into: qkv) }
             timed("rope") {
-                rope.apply(q, rows: n, seq: n, ld: qd, heads: config.heads, startPosition: position)
+                for i in 0..<n {
+                    (kc + (position + i) * kd).update(from: qkv + i * qkvd + qd, count: kd)
+                    (vc + (position + i) * kd).update(from: qkv + i * qkvd + qd + kd, count: kd)
+                }
+                rope.apply(qkv, rows: n, seq: n, ld: qkvd, heads: config.heads, startPosition: position)
                 rope.apply(kc + position * kd, rows: n, seq: n, ld: kd, heads: config.kvHeads, startPosition: position)
             }
-            timed("attention") { attend(q: q, keys: kc, values: vc, rows: n, total: total, scores: scores, out: att) }
+            timed("attention") { attend(q: qkv, ldq: qkvd, keys: kc, values: vc, rows: n, total: total, scores: scores, out: att) }
             timed("matmul o") { layer.o.forward(att, rows: n, into: tmp) }
             Kernels.axpy(1, tmp, x, count: n * c)
             timed("rmsnorm") { layer.mlpNorm.withUnsafeBufferPointer { RMSNorm.forward(out: h, rstd: nil, inp: x, weight: $0.baseAddress!, rows: n, channels: c, eps: config.rmsNormEpsilon) } }
-            timed("matmul gate/up") {
-                layer.gate.forward(h, rows: n, into: g)
-                layer.up.forward(h, rows: n, into: u)
-            }
-            timed("swiglu") { SwiGLU.forward(out: g, gate: g, up: u, count: n * im) }
-            timed("matmul down") { layer.down.forward(g, rows: n, into: tmp) }
+            timed("matmul gate/up") { layer.gateUp.forward(h, rows: n, into: gu) }
+            timed("swiglu") { for i in 0..<n { SwiGLU.forward(out: act + i * im, gate: gu + i * 2 * im, up: gu + i * 2 * im + im, count: im) } }
+            timed("matmul down") { layer.down.forward(act, rows: n, into: tmp) }
             Kernels.axpy(1, tmp, x, count: n * c)
         }
         let first = allLogits ? 0 : n - 1
@@ -153,7 +159,7 @@ public final class LlamaRunner: @unchecked Sendable {
 
     /// Causal attention of `rows` new queries (at positions position..<position+rows) against the
     /// cache's first `total` positions.
-    func attend(q: UnsafeMutablePointer<Float>, keys: UnsafeMutablePointer<Float>, values: UnsafeMutablePointer<Float>,
+    func attend(q: UnsafeMutablePointer<Float>, ldq: Int, keys: UnsafeMutablePointer<Float>, values: UnsafeMutablePointer<Float>,
                 rows n: Int, total: Int, scores: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>) {
         let hd = config.headDim, qd = config.qDim, kd = config.kvDim, group = config.heads / config.kvHeads
         let scale = 1 / Float(hd).squareRoot()
@@ -162,7 +168,7 @@ public final class LlamaRunner: @unchecked Sendable {
             Parallel.forEach(config.heads) { head in
                 let kvh = head / group
                 let s = scores + head * n * total
-                BLAS.gemm(transB: true, m: n, n: total, k: hd, alpha: scale, a: q + head * hd, lda: qd, b: keys + kvh * hd, ldb: kd, c: s, ldc: total)
+                BLAS.gemm(transB: true, m: n, n: total, k: hd, alpha: scale, a: q + head * hd, lda: ldq, b: keys + kvh * hd, ldb: kd, c: s, ldc: total)
                 for i in 0..<n {
                     let visible = start + i + 1
                     Kernels.softmaxInPlace(s + i * total, count: visible)

@@ -136,7 +136,11 @@ public enum RankSpec: Equatable, Hashable, Sendable, CustomStringConvertible, Co
     /// A decimal rendering that `init(parsing:)` reads back as the same Double (always with a point).
     private static func format(_ v: Double) -> String {
         let s = "\(v)"
-        return s.contains(".") && !s.contains("e") ? s : String(format: "%.17f", v)
+        if s.contains("."), !s.contains("e") { return s }
+        // Exponent notation (tiny or huge values): a plain decimal with enough digits to round-trip.
+        var plain = String(format: "%.40f", v)
+        while plain.hasSuffix("0"), !plain.hasSuffix(".0") { plain.removeLast() }
+        return plain
     }
 
     public init(from decoder: Decoder) throws {

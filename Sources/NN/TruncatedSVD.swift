@@ -64,10 +64,13 @@ public enum TruncatedSVD {
         }
         lwork = Int32(size)
         let work = AlignedBuffer<Float>(count: size)
-        s.withUnsafeMutableBufferPointer { sp in
-            iwork.withUnsafeMutableBufferPointer { ip in
-                sgesdd_(&jobz, &lm, &ln, a.pointer, &lda, sp.baseAddress, vt.pointer, &ldu, u.pointer, &ldvt,
-                        work.pointer, &lwork, ip.baseAddress, &info)
+        // The buffers are used through raw pointers only: keep them alive until LAPACK returns.
+        withExtendedLifetime((a, work)) {
+            s.withUnsafeMutableBufferPointer { sp in
+                iwork.withUnsafeMutableBufferPointer { ip in
+                    sgesdd_(&jobz, &lm, &ln, a.pointer, &lda, sp.baseAddress, vt.pointer, &ldu, u.pointer, &ldvt,
+                            work.pointer, &lwork, ip.baseAddress, &info)
+                }
             }
         }
         guard info == 0 else { throw LowRankError.lapackFailure(routine: "sgesdd_", info: Int(info), rows: m, columns: n) }
@@ -141,13 +144,15 @@ public enum TruncatedSVD {
     public static func relativeError(original w: UnsafePointer<Float>, b: UnsafePointer<Float>, a: UnsafePointer<Float>,
                                      rows m: Int, columns n: Int, rank r: Int) -> Double {
         let product = AlignedBuffer<Float>(count: m * n)
-        BLAS.gemm(m: m, n: n, k: r, a: b, b: a, c: product.pointer)
         var diff = 0.0, norm = 0.0
-        let p = product.pointer
-        for i in 0..<(m * n) {
-            let x = Double(w[i]), d = x - Double(p[i])
-            diff += d * d
-            norm += x * x
+        withExtendedLifetime(product) {
+            let p = product.pointer
+            BLAS.gemm(m: m, n: n, k: r, a: b, b: a, c: p)
+            for i in 0..<(m * n) {
+                let x = Double(w[i]), d = x - Double(p[i])
+                diff += d * d
+                norm += x * x
+            }
         }
         if norm == 0 { return diff == 0 ? 0 : .infinity }
         return (diff / norm).squareRoot()

@@ -17,6 +17,9 @@ enum BenchGenerateCommand {
         _ = try a.int("threads") // threads are set through FINGPT_THREADS / OPENBLAS_NUM_THREADS before start-up
         try a.checkAllUsed()
         let loaded = try LanguageModelLoader.load(path: path, maxContext: pp + tg + 1)
+        let profiler = PhaseTimer()
+        let profile = ProcessInfo.processInfo.environment["FINGPT_PROFILE"] != nil
+        if profile, let runner = loaded.model as? LlamaRunner { runner.profiler = profiler }
         var rng = RandomGenerator(seed: 1)
         let prompt = (0..<pp).map { _ in Int32(rng.nextInt(below: loaded.model.vocabularySize)) }
         var best = TextGeneration.Stats()
@@ -30,6 +33,7 @@ enum BenchGenerateCommand {
                 best.generationSeconds = s.generationSeconds; best.generatedTokens = s.generatedTokens
             }
         }
+        if profile { FileHandle.standardError.write(Data(("profile over \(repeats) runs (ms per run):\n" + profiler.report(divideBy: repeats) + "\n").utf8)) }
         let obj: [String: Any] = ["impl": "fingpt", "model": path, "description": loaded.description, "prompt_tokens": pp, "gen_tokens": best.generatedTokens,
                                   "prompt_tokens_per_s": best.promptTokensPerSecond, "gen_tokens_per_s": best.generationTokensPerSecond,
                                   "peak_rss_mb": Double(ResourceUsage.peakResidentBytes()) / 1_048_576, "weight_mb": Double(loaded.weightBytes) / 1_048_576,
