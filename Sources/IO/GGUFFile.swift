@@ -37,6 +37,9 @@ public final class GGUFFile: @unchecked Sendable {
     /// Total file size in bytes.
     public var fileSize: Int { file.count }
 
+    /// Lets the pages of a tensor's data leave the resident set (after it has been copied elsewhere).
+    public func releasePages(of info: GGUFTensorInfo) { file.releasePages(info.byteRange) }
+
     /// Opens, maps and parses the GGUF file at `path`.
     public convenience init(path: String) throws {
         try self.init(file: MappedFile(path: path))

@@ -78,4 +78,16 @@ public final class MappedFile: @unchecked Sendable {
             UnsafeMutableRawPointer(mutating: base).deallocate()
         }
     }
+
+    /// Tells the kernel that bytes in `range` will not be read again soon, so their pages can leave
+    /// the process's resident set (a read-only mapping re-reads them from the file if they are).
+    /// Does nothing for files read into memory.
+    public func releasePages(_ range: Range<Int>) {
+        guard isMemoryMapped, let base = bytes.baseAddress, !range.isEmpty else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = (range.lowerBound + page - 1) / page * page
+        let end = min(range.upperBound, bytes.count) / page * page
+        guard end > start else { return }
+        madvise(UnsafeMutableRawPointer(mutating: base + start), end - start, Int32(MADV_DONTNEED))
+    }
 }

@@ -44,6 +44,7 @@ public enum GGUFModelLoader {
                     dst.copyMemory(from: src.baseAddress!, byteCount: part.rows * rowBytes)
                 }
                 row += part.rows
+                gguf.releasePages(of: t) // the stacked copy replaces these bytes
             }
             return try QuantizedMatrix(type: type, rows: total, columns: columns, copying: UnsafeRawBufferPointer(buffer))
         }

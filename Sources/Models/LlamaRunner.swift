@@ -157,6 +157,30 @@ public final class LlamaRunner: @unchecked Sendable {
         return logits
     }
 
+    /// One query against the cache (generation): plain SIMD dot products and weighted sums, which
+    /// beat a BLAS call per head at these sizes. Heads run in parallel.
+    func attendOne(q: UnsafeMutablePointer<Float>, keys: UnsafeMutablePointer<Float>, values: UnsafeMutablePointer<Float>,
+                   total: Int, scores: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>) {
+        let hd = config.headDim, kd = config.kvDim, group = config.heads / config.kvHeads
+        let scale = 1 / Float(hd).squareRoot()
+        let work = config.heads * total * hd
+        let body: (Int) -> Void = { head in
+            let kvh = head / group
+            let s = scores + head * total
+            let qh = q + head * hd
+            for t in 0..<total { s[t] = scale * Kernels.dot(qh, keys + t * kd + kvh * hd, count: hd) }
+            Kernels.softmaxInPlace(s, count: total)
+            let o = out + head * hd
+            o.update(repeating: 0, count: hd)
+            for t in 0..<total { Kernels.axpy(s[t], values + t * kd + kvh * hd, o, count: hd) }
+        }
+        if work < 65_536 {
+            for head in 0..<config.heads { body(head) }
+        } else {
+            Parallel.forEach(config.heads, body)
+        }
+    }
+
     /// Causal attention of `rows` new queries (at positions position..<position+rows) against the
     /// cache's first `total` positions.
     func attend(q: UnsafeMutablePointer<Float>, ldq: Int, keys: UnsafeMutablePointer<Float>, values: UnsafeMutablePointer<Float>,
@@ -164,6 +188,10 @@ public final class LlamaRunner: @unchecked Sendable {
         let hd = config.headDim, qd = config.qDim, kd = config.kvDim, group = config.heads / config.kvHeads
         let scale = 1 / Float(hd).squareRoot()
         let start = position
+        if n == 1 {
+            attendOne(q: q, keys: keys, values: values, total: total, scores: scores, out: out)
+            return
+        }
         BLAS.singleThreaded {
             Parallel.forEach(config.heads) { head in
                 let kvh = head / group
