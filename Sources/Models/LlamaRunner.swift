@@ -105,9 +105,27 @@ public final class LlamaRunner: @unchecked Sendable {
         if let profiler { profiler.measure(name, body) } else { body() }
     }
 
+    /// Positions processed per pass over the weights; longer inputs go in chunks of this size, which
+    /// bounds the activation memory (attention scores grow with chunk x context).
+    public var maxChunk = 256
+
     /// Appends `tokens` at the current position and returns logits: [V] for the last token, or
     /// [tokens.count * V] for every token when `allLogits` is true.
     public func forward(_ tokens: [Int32], allLogits: Bool = false) throws -> [Float] {
+        if tokens.count > maxChunk {
+            var logits: [Float] = []
+            for start in stride(from: 0, to: tokens.count, by: maxChunk) {
+                let chunk = Array(tokens[start..<min(tokens.count, start + maxChunk)])
+                let last = start + maxChunk >= tokens.count
+                let out = try forwardChunk(chunk, allLogits: allLogits)
+                if allLogits { logits += out } else if last { logits = out }
+            }
+            return logits
+        }
+        return try forwardChunk(tokens, allLogits: allLogits)
+    }
+
+    func forwardChunk(_ tokens: [Int32], allLogits: Bool) throws -> [Float] {
         let n = tokens.count
         guard n > 0 else { throw ModelError.invalidInput("no tokens to process") }
         guard position + n <= maxContext else {

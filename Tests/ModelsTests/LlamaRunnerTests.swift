@@ -18,6 +18,12 @@ final class LlamaRunnerTests: XCTestCase {
         // whole prompt at once, all positions
         let all = try runner.forward(tokens, allLogits: true)
         assertAllClose(all, reference.array, rtol: 1e-4, atol: 1e-4, "prompt logits")
+        // the same in chunks of 16 positions
+        runner.reset()
+        runner.maxChunk = 16
+        assertAllClose(try runner.forward(tokens, allLogits: true), reference.array, rtol: 1e-4, atol: 1e-4, "chunked prompt logits")
+        runner.reset()
+        assertAllClose(try runner.forward(tokens), Array(reference.array[(69 * 17)...]), rtol: 1e-4, atol: 1e-4, "chunked prompt, last logits")
         // prefix, then one token at a time, against the same positions
         runner.reset()
         _ = try runner.forward(Array(tokens[0..<50]))
