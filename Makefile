@@ -57,8 +57,11 @@ quickstart: setup build
 	$(FINGPT) generate --model $(MODEL) --chat --system "You are a concise financial analyst." \
 	  --prompt "In two sentences: why do bond prices fall when interest rates rise?" --max-tokens 80 --stats
 
+## Benchmarks against PyTorch (training step) and llama.cpp (inference); figures go to bench/RESULTS.md.
 bench: build setup
 	bash bench/train_bench.sh
+	bash bench/build_llamacpp.sh
+	bash bench/inference_bench.sh
 
 clean:
 	rm -rf .build runs
