@@ -133,6 +133,9 @@ public struct GPT2Config: Codable, Equatable, Sendable {
         return vocabSize * c + contextLength * c + layers * 4 * c + 2 * c + linearParameterCount
     }
 
+    /// Parameters the block linear layers would have if dense.
+    public var denseLinearParameterCount: Int { linearModules.reduce(0) { $0 + $1.inFeatures * $1.outFeatures + $1.outFeatures } }
+
     /// Parameters of the block linear layers (weights and biases), factorised where configured.
     public var linearParameterCount: Int {
         linearModules.reduce(0) { acc, m in

@@ -2,6 +2,7 @@ import Data
 import Foundation
 import IO
 import Models
+import NN
 import Tensor
 
 /// `fingpt pretrain` as a library call: builds (or resumes) a GPT-2 model for a prepared corpus and
@@ -19,6 +20,11 @@ public struct PretrainJob {
     public var minutes: Double?
     /// Overrides of the preset's context length (smaller contexts train faster).
     public var contextLength: Int?
+    /// Factorise the new model's block linears (FinGPT-HPC low-rank pretraining from scratch).
+    public var lowRank: LowRankPlan?
+    /// Start from the weights of this checkpoint (e.g. a model factorised by `fingpt lowrank`) with a
+    /// fresh optimizer and schedule, instead of a random initialisation.
+    public var initFrom: String?
     public var showProgress = true
 
     public init(dataDirectory: String, outputDirectory: String) {
@@ -38,11 +44,16 @@ public struct PretrainJob {
             }
             model = try ckpt.loadModel()
             log("resuming from \(checkpointPath) at step \(ckpt.header.step) of \(training.steps)")
+        } else if let initFrom {
+            guard lowRank == nil else { throw TrainingError.invalidConfig("--init takes the model from the checkpoint; factorise it with `fingpt lowrank` instead of --low-rank") }
+            model = try Checkpoint(path: initFrom).loadModel()
+            log("initialised from \(initFrom)")
         } else {
             var config = try GPT2Config.load(presetOrPath: self.model)
             if let contextLength { config.contextLength = contextLength }
             let vocab = try ShardTokenSource.manifest(in: dataDirectory).0.tokenizer.vocabularySize
             config.vocabSize = vocab
+            if let lowRank { config = try config.withLowRank(lowRank) }
             try config.validate()
             model = try GPT2Model(config: config, seed: training.seed)
         }
@@ -57,8 +68,10 @@ public struct PretrainJob {
             log(String(format: "time budget %.1f min: %d steps", minutes, training.steps))
         }
         let c = model.config
-        log(String(format: "model: GPT-2 %d layers, %d wide, %d heads, context %d, vocab %d, %.2fM parameters",
-                   c.layers, c.embeddingSize, c.heads, c.contextLength, c.vocabSize, Double(c.parameterCount) / 1e6))
+        log(String(format: "model: GPT-2 %d layers, %d wide, %d heads, context %d, vocab %d, %.2fM parameters%@",
+                   c.layers, c.embeddingSize, c.heads, c.contextLength, c.vocabSize, Double(c.parameterCount) / 1e6,
+                   c.lowRankRanks.isEmpty ? "" : String(format: " (%d linear layers factorised, linear parameters %.2fx smaller)", c.lowRankRanks.count,
+                                                        Double(c.denseLinearParameterCount) / Double(c.linearParameterCount))))
         log("data: \(source.manifest.trainTokens) training and \(source.manifest.valTokens) validation tokens from \(dataDirectory)")
         let trainer = try Trainer(model: model, data: source, config: training, outputDirectory: outputDirectory)
         trainer.showProgress = showProgress

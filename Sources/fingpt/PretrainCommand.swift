@@ -1,4 +1,5 @@
 import Foundation
+import NN
 import Training
 
 /// `fingpt pretrain`: trains a GPT-2 model from scratch (or resumes) on prepared shards.
@@ -8,9 +9,12 @@ enum PretrainCommand {
                     [--steps 200 | --minutes M] [--batch 8] [--seq 128] [--grad-accum 1]
                     [--lr 6e-4] [--min-lr 6e-5] [--warmup 20] [--weight-decay 0.1] [--clip 1.0]
                     [--eval-every 50] [--eval-batches 8] [--checkpoint-every 100] [--seed 1337]
-                    [--recompute] [--resume] [--quiet]
+                    [--low-rank PLAN | --init CHECKPOINT] [--recompute] [--resume] [--quiet]
       Presets: gpt2 (124M), small (6x384), mini (4x256), tiny (2x64). Writes checkpoint.bin, log.jsonl,
       loss.svg and config.json into --out. --resume continues from --out/checkpoint.bin exactly.
+      --low-rank factorises every block linear into two narrow layers (FinGPT-HPC), e.g. "0.25",
+      "128" or "qkv=0.25,attn_out=0.25,mlp_up=96,mlp_down=96"; --init starts from a checkpoint's
+      weights (e.g. one factorised by `fingpt lowrank`) with a new optimizer.
     """
 
     static func run(_ args: [String]) throws {
@@ -37,6 +41,8 @@ enum PretrainCommand {
         t.recompute = a.flag("recompute")
         job.training = t
         job.resume = a.flag("resume")
+        if let plan = a.string("low-rank") { job.lowRank = try LowRankPlan(parsing: plan) }
+        job.initFrom = a.string("init")
         if let m = try a.float("minutes") { job.minutes = Double(m) }
         job.showProgress = !a.flag("quiet")
         try a.checkAllUsed()

@@ -3,6 +3,7 @@ import Foundation
 let commands: [(name: String, summary: String, run: ([String]) throws -> Void)] = [
     ("prepare", "tokenize a text corpus into llm.c token shards", PrepareCommand.run),
     ("pretrain", "pretrain a GPT-2 model from scratch or resume a run", PretrainCommand.run),
+    ("lowrank", "factorise a dense checkpoint by truncated SVD (or merge factors back)", LowRankCommand.run),
     ("sample", "generate text from a pretraining checkpoint", SampleCommand.run),
     ("generate", "continue a prompt with a model (GGUF, Hugging Face folder or checkpoint)", GenerateCommand.run),
     ("chat", "chat with an instruct model, reading messages from standard input", ChatCommand.run),
