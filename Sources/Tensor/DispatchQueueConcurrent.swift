@@ -5,7 +5,6 @@ import Dispatch
 public enum DispatchQueueConcurrent {
     @inline(__always)
     public static func perform(_ workers: Int, _ body: (Int) -> Void) {
-        if workers <= 1 { body(0); return }
-        DispatchQueue.concurrentPerform(iterations: workers, execute: body)
+        Parallel.perform(workers, body)
     }
 }

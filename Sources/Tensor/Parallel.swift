@@ -10,6 +10,25 @@ public enum Parallel {
         return max(1, ProcessInfo.processInfo.activeProcessorCount)
     }()
 
+    /// Persistent workers for the parallel loops below (nil on one core or with FINGPT_SPIN_POOL=0).
+    static let pool: SpinPool? = {
+        if ProcessInfo.processInfo.environment["FINGPT_SPIN_POOL"] == "0" { return nil }
+        return threadCount > 1 ? SpinPool(workers: threadCount - 1) : nil
+    }()
+
+    /// Runs `body(w)` for w in 0..<workers in parallel (worker w always gets index w).
+    @inline(__always)
+    static func perform(_ workers: Int, _ body: (Int) -> Void) {
+        if workers <= 1 { body(0); return }
+        if workers == threadCount, let pool {
+            let ran = withoutActuallyEscaping(body) { escaping in pool.run(escaping) }
+            if ran { return }
+            for w in 0..<workers { body(w) }
+            return
+        }
+        DispatchQueue.concurrentPerform(iterations: workers, execute: body)
+    }
+
     /// Runs `body(range)` over `0..<count` split into contiguous ranges, one per worker, in parallel.
     /// Falls back to a plain call when the work is smaller than `minPerThread` per worker.
     @inline(__always)
@@ -20,7 +39,7 @@ public enum Parallel {
             return
         }
         let per = (count + workers - 1) / workers
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
+        perform(workers) { w in
             let lo = w * per
             let hi = min(count, lo + per)
             if lo < hi { body(lo..<hi) }
