@@ -108,6 +108,9 @@ public final class LlamaRunner: @unchecked Sendable {
     /// Positions processed per pass over the weights; longer inputs go in chunks of this size, which
     /// bounds the activation memory (attention scores grow with chunk x context).
     public var maxChunk = 256
+    /// Single-query attention splits cached positions over threads from this much work (heads x
+    /// positions x head size) on; below it one thread is faster.
+    public var parallelAttentionWork = 65_536
 
     /// Appends `tokens` at the current position and returns logits: [V] for the last token, or
     /// [tokens.count * V] for every token when `allLogits` is true.
@@ -175,28 +178,41 @@ public final class LlamaRunner: @unchecked Sendable {
         return logits
     }
 
-    /// One query against the cache (generation): plain SIMD dot products and weighted sums, which
-    /// beat a BLAS call per head at these sizes. Heads run in parallel.
+    /// One query against the cache (generation). Each cached key and value row is read once for all
+    /// the query heads that share it (grouped-query attention); cached positions are split between
+    /// threads (scores, then weighted value sums into per-thread partial outputs that are added up).
     func attendOne(q: UnsafeMutablePointer<Float>, keys: UnsafeMutablePointer<Float>, values: UnsafeMutablePointer<Float>,
                    total: Int, scores: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>) {
-        let hd = config.headDim, kd = config.kvDim, group = config.heads / config.kvHeads
+        let hd = config.headDim, kd = config.kvDim, qd = config.qDim, group = config.heads / config.kvHeads
+        let heads = config.heads, kvHeads = config.kvHeads
         let scale = 1 / Float(hd).squareRoot()
-        let work = config.heads * total * hd
-        let body: (Int) -> Void = { head in
-            let kvh = head / group
-            let s = scores + head * total
-            let qh = q + head * hd
-            for t in 0..<total { s[t] = scale * Kernels.dot(qh, keys + t * kd + kvh * hd, count: hd) }
-            Kernels.softmaxInPlace(s, count: total)
-            let o = out + head * hd
-            o.update(repeating: 0, count: hd)
-            for t in 0..<total { Kernels.axpy(s[t], values + t * kd + kvh * hd, o, count: hd) }
+        let parallel = heads * total * hd >= parallelAttentionWork
+        let minPerThread = parallel ? 1 : total
+        // scores[h, t] = q_h . k_t / sqrt(hd)
+        Parallel.forEachChunk(total, minPerThread: minPerThread) { range in
+            for t in range {
+                for g in 0..<kvHeads {
+                    let k = keys + t * kd + g * hd
+                    for h in (g * group)..<((g + 1) * group) { scores[h * total + t] = scale * Kernels.dot(q + h * hd, k, count: hd) }
+                }
+            }
         }
-        if work < 65_536 {
-            for head in 0..<config.heads { body(head) }
-        } else {
-            Parallel.forEach(config.heads, body)
+        for h in 0..<heads { Kernels.softmaxInPlace(scores + h * total, count: total) }
+        // out_h = sum_t p[h, t] v_t, positions split over workers
+        let workers = parallel ? min(Parallel.threadCount, total) : 1
+        let partial = AlignedBuffer<Float>(count: workers * qd)
+        let per = (total + workers - 1) / workers
+        DispatchQueueConcurrent.perform(workers) { w in
+            let o = partial.pointer + w * qd
+            for t in (w * per)..<min(total, (w + 1) * per) {
+                for g in 0..<kvHeads {
+                    let v = values + t * kd + g * hd
+                    for h in (g * group)..<((g + 1) * group) { Kernels.axpy(scores[h * total + t], v, o + h * hd, count: hd) }
+                }
+            }
         }
+        out.update(from: partial.pointer, count: qd)
+        for w in 1..<workers { Kernels.axpy(1, partial.pointer + w * qd, out, count: qd) }
     }
 
     /// Causal attention of `rows` new queries (at positions position..<position+rows) against the

@@ -5,8 +5,8 @@ import Foundation
 public enum Kernels {
     public typealias V = SIMD16<Float>
 
-    @inline(__always) static func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
-    @inline(__always) static func store(_ v: V, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self) }
+    @usableFromInline @inline(__always) static func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
+    @usableFromInline @inline(__always) static func store(_ v: V, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self) }
 
     // MARK: elementwise
 
@@ -22,6 +22,7 @@ public enum Kernels {
     }
 
     /// y += alpha * x
+    @inlinable
     public static func axpy(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
         var i = 0
         let va = V(repeating: alpha)
@@ -57,6 +58,7 @@ public enum Kernels {
         return Float(s)
     }
 
+    @inlinable
     public static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
         var acc = V(repeating: 0)
         var i = 0
