@@ -107,7 +107,7 @@ public final class LlamaRunner: @unchecked Sendable {
 
     /// Positions processed per pass over the weights; longer inputs go in chunks of this size, which
     /// bounds the activation memory (attention scores grow with chunk x context).
-    public var maxChunk = 256
+    public var maxChunk = 192
     /// Single-query attention splits cached positions over threads from this much work (heads x
     /// positions x head size) on; below it one thread is faster.
     public var parallelAttentionWork = 65_536
