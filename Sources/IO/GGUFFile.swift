@@ -37,6 +37,10 @@ public final class GGUFFile: @unchecked Sendable {
     /// Total file size in bytes.
     public var fileSize: Int { file.count }
 
+    /// The mapped file: hold this (not the GGUFFile) to keep tensor bytes alive without keeping the
+    /// parsed metadata (tens of thousands of token strings) in memory.
+    public var mappedFile: MappedFile { file }
+
     /// Lets the pages of a tensor's data leave the resident set (after it has been copied elsewhere).
     public func releasePages(of info: GGUFTensorInfo) { file.releasePages(info.byteRange) }
 

@@ -21,7 +21,7 @@ public enum GGUFModelLoader {
         }
         func matrix(_ name: String, rows: Int, columns: Int) throws -> QuantizedMatrix {
             let t = try info(name, rows: rows, columns: columns)
-            return try QuantizedMatrix(type: t.type, rows: rows, columns: columns, bytes: gguf.tensorData(t), owner: gguf)
+            return try QuantizedMatrix(type: t.type, rows: rows, columns: columns, bytes: gguf.tensorData(t), owner: gguf.mappedFile)
         }
         /// Several matrices of one type and width stacked row-wise into one owned matrix; rotary
         /// matrices (q, k) get llama.cpp's row permutation undone on the way.
