@@ -2,7 +2,9 @@ import Foundation
 import IO
 import Models
 import Quantization
+import Tensor
 import Tokenizers
+import Training
 
 /// Converts LLaMA models between GGUF files and Hugging Face folders (config.json +
 /// model.safetensors), re-encoding weights in the chosen type.
@@ -36,6 +38,9 @@ public enum ModelConverter {
     public static func convert(input: String, output: String, target: Target, tokenizerPath: String? = nil) throws -> String {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: input, isDirectory: &isDir) else { throw IOError.fileNotFound(path: input) }
+        if !isDir.boolValue, (try? FileHandle(forReadingFrom: URL(fileURLWithPath: input)).readData(ofLength: 8)) == Data("FGPTCKPT".utf8) {
+            return try exportGPT2(checkpoint: input, output: output, target: target)
+        }
         let model: LlamaModel
         let tokenizer: BPETokenizer?
         var chatTemplate: String? = nil
@@ -69,7 +74,52 @@ public enum ModelConverter {
             for e in model.parameters.entries { w.add(e.name, model.parameters[e.name]) }
             try w.write(to: (output as NSString).appendingPathComponent("model.safetensors"), dtype: dtype)
         }
+        return summary(output: output, target: target, parameters: model.config.parameterCount)
+    }
+
+    /// A fingpt GPT-2 checkpoint as a Hugging Face GPT-2 folder (Conv1D weights stored [in, out], as
+    /// transformers' GPT2LMHeadModel expects). Factorised layers are merged into dense weights
+    /// (W = B A), since transformers has no factorised GPT-2.
+    static func exportGPT2(checkpoint: String, output: String, target: Target) throws -> String {
+        guard let dtype = target.safetensors, !output.hasSuffix(".gguf") else {
+            throw ModelError.invalidInput("GPT-2 checkpoints export to Hugging Face folders (f32, f16, bf16); GGUF export is for LLaMA models")
+        }
+        var model = try Checkpoint(path: checkpoint).loadModel()
+        let merged = !model.config.lowRankRanks.isEmpty
+        if merged { model = try LowRankFactorizer.merge(model) }
+        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+        var config = try JSONSerialization.jsonObject(with: JSONEncoder().encode(model.config)) as! [String: Any]
+        config["model_type"] = "gpt2"
+        config["architectures"] = ["GPT2LMHeadModel"]
+        config["n_ctx"] = model.config.contextLength
+        config["activation_function"] = "gelu_new"
+        config["tie_word_embeddings"] = true
+        if model.config.vocabSize != 50257 {
+            // models pretrained on `fingpt prepare` shards: documents are separated by the tokenizer's
+            // <|endoftext|>, id 0 in SmolLM2's vocabulary (transformers' GPT-2 default, 50256, is out of range)
+            config["bos_token_id"] = 0
+            config["eos_token_id"] = 0
+        }
+        try AtomicFile.write(try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys]),
+                             to: (output as NSString).appendingPathComponent("config.json"))
+        var w = SafetensorsWriter(metadata: ["format": "pt"])
+        for e in model.parameters.entries {
+            let t = model.parameters[e.name]
+            if e.shape.count == 2 && (e.name.contains(".attn.") || e.name.contains(".mlp.")) {
+                let (rows, cols) = (e.shape[0], e.shape[1])
+                let conv = Tensor(zeros: [cols, rows])
+                for i in 0..<rows { for j in 0..<cols { conv[j * rows + i] = t[i * cols + j] } }
+                w.add(e.name, conv)
+            } else {
+                w.add(e.name, t)
+            }
+        }
+        try w.write(to: (output as NSString).appendingPathComponent("model.safetensors"), dtype: dtype)
+        return summary(output: output, target: target, parameters: model.config.parameterCount) + (merged ? " (low-rank layers merged to dense)" : "")
+    }
+
+    static func summary(output: String, target: Target, parameters: Int) -> String {
         let bytes = ((try? FileManager.default.attributesOfItem(atPath: output.hasSuffix(".gguf") ? output : (output as NSString).appendingPathComponent("model.safetensors")))?[.size] as? NSNumber)?.intValue ?? 0
-        return String(format: "wrote %@ (%@, %.1f MB, %.2fM parameters)", output, target.rawValue, Double(bytes) / 1e6, Double(model.config.parameterCount) / 1e6)
+        return String(format: "wrote %@ (%@, %.1f MB, %.2fM parameters)", output, target.rawValue, Double(bytes) / 1e6, Double(parameters) / 1e6)
     }
 }

@@ -7,7 +7,8 @@ enum ConvertCommand {
     fingpt convert --in PATH --out PATH [--type f32|f16|bf16|q8_0|q4_0|q4_1] [--tokenizer PATH]
       --out ending in .gguf writes a GGUF file (f32, f16, q8_0, q4_0, q4_1) that llama.cpp loads;
       any other --out is a folder receiving config.json + model.safetensors (f32, f16, bf16).
-      LLaMA-architecture models.
+      LLaMA-architecture models; a fingpt GPT-2 checkpoint converts to a Hugging Face GPT-2 folder
+      (low-rank layers merged into dense weights) that transformers' GPT2LMHeadModel loads.
     """
 
     static func run(_ args: [String]) throws {

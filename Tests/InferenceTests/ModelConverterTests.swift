@@ -6,6 +6,8 @@ import Quantization
 import Tensor
 import TestSupport
 import Tokenizers
+import Training
+import NN
 import XCTest
 
 final class ModelConverterTests: XCTestCase {
@@ -76,5 +78,25 @@ final class ModelConverterTests: XCTestCase {
         XCTAssertThrowsError(try ModelConverter.convert(input: folder, output: dir.appendingPathComponent("x.gguf").path, target: .q8_0)) {
             XCTAssertTrue("\($0)".contains("no tokenizer.json"))
         }
+    }
+}
+
+final class GPT2ExportTests: XCTestCase {
+    func testFactorisedCheckpointExportsAsDenseHuggingFaceGPT2() throws {
+        let dir = try FixturePaths.makeTemporaryDirectory("gpt2-export")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let base = GPT2Config(vocabSize: 23, contextLength: 16, layers: 2, heads: 2, embeddingSize: 8)
+        let model = try GPT2Model(config: try base.withLowRank(try LowRankPlan(parsing: "qkv=4,mlp_up=2")), seed: 4)
+        let ckpt = dir.appendingPathComponent("ckpt.bin").path
+        try Checkpoint.save(to: ckpt, model: model, optimizer: nil, training: nil, step: 0, dataState: nil)
+        let folder = dir.appendingPathComponent("hf").path
+        let summary = try ModelConverter.convert(input: ckpt, output: folder, target: .f32)
+        XCTAssertTrue(summary.contains("merged"))
+        let loaded = try HuggingFaceFolder(path: folder).loadGPT2()
+        XCTAssertTrue(loaded.config.lowRankRanks.isEmpty)
+        let tokens: [Int32] = [1, 7, 3, 22, 0, 5]
+        assertAllClose(try loaded.logits(tokens: tokens, batch: 1, seq: 6).array, try model.logits(tokens: tokens, batch: 1, seq: 6).array,
+                       rtol: 1e-4, atol: 1e-5, "exported dense GPT-2 = factorised model")
+        XCTAssertThrowsError(try ModelConverter.convert(input: ckpt, output: dir.appendingPathComponent("x.gguf").path, target: .q8_0))
     }
 }
