@@ -9,6 +9,7 @@ public final class GPT2Runner: CausalLanguageModel, @unchecked Sendable {
     public private(set) var position = 0
     let keyCache: [AlignedBuffer<Float>]
     let valueCache: [AlignedBuffer<Float>]
+    let attention: CachedAttention
 
     public init(model: GPT2Model) {
         self.model = model
@@ -16,6 +17,8 @@ public final class GPT2Runner: CausalLanguageModel, @unchecked Sendable {
         let c = model.config.embeddingSize
         keyCache = (0..<model.config.layers).map { _ in AlignedBuffer<Float>(count: model.config.contextLength * c) }
         valueCache = (0..<model.config.layers).map { _ in AlignedBuffer<Float>(count: model.config.contextLength * c) }
+        attention = CachedAttention(heads: model.config.heads, kvHeads: model.config.heads, headDim: model.config.headSize,
+                                    ldq: 3 * c, ldkv: c, ldo: c)
     }
 
     public var vocabularySize: Int { model.config.vocabSize }
@@ -23,7 +26,7 @@ public final class GPT2Runner: CausalLanguageModel, @unchecked Sendable {
 
     public func forward(_ tokens: [Int32], allLogits: Bool = false) throws -> [Float] {
         let cfg = model.config, p = model.parameters
-        let n = tokens.count, c = cfg.embeddingSize, nh = cfg.heads, hs = cfg.headSize
+        let n = tokens.count, c = cfg.embeddingSize, nh = cfg.heads
         guard n > 0 else { throw ModelError.invalidInput("no tokens to process") }
         guard position + n <= maxContext else {
             throw ModelError.invalidInput("context full: \(position) cached + \(n) new tokens exceed \(maxContext) positions")
@@ -38,7 +41,6 @@ public final class GPT2Runner: CausalLanguageModel, @unchecked Sendable {
         let hidden = Tensor(zeros: [n * max(1, cfg.lowRankRanks.values.max() ?? 0)])
         let wte = p.pointer("transformer.wte.weight"), wpe = p.pointer("transformer.wpe.weight")
         for i in 0..<n { Kernels.add(wte + Int(tokens[i]) * c, wpe + (position + i) * c, x.pointer + i * c, count: c) }
-        let scale = 1 / Float(hs).squareRoot()
         for l in 0..<cfg.layers {
             let w = model.weights(p, layer: l)
             let kc = keyCache[l].pointer, vc = valueCache[l].pointer
@@ -49,20 +51,7 @@ public final class GPT2Runner: CausalLanguageModel, @unchecked Sendable {
                 (kc + (position + i) * c).update(from: qkv.pointer + i * 3 * c + c, count: c)
                 (vc + (position + i) * c).update(from: qkv.pointer + i * 3 * c + 2 * c, count: c)
             }
-            let start = position
-            BLAS.singleThreaded {
-                Parallel.forEach(nh) { head in
-                    let s = scores.pointer + head * n * total
-                    BLAS.gemm(transB: true, m: n, n: total, k: hs, alpha: scale, a: qkv.pointer + head * hs, lda: 3 * c,
-                              b: kc + head * hs, ldb: c, c: s, ldc: total)
-                    for i in 0..<n {
-                        let visible = start + i + 1
-                        Kernels.softmaxInPlace(s + i * total, count: visible)
-                        if visible < total { (s + i * total + visible).update(repeating: 0, count: total - visible) }
-                    }
-                    BLAS.gemm(m: n, n: hs, k: total, a: s, lda: total, b: vc + head * hs, ldb: c, c: att.pointer + head * hs, ldc: c)
-                }
-            }
+            attention.attend(q: qkv.pointer, keys: kc, values: vc, rows: n, start: position, scores: scores.pointer, out: att.pointer)
             model.linearForward(w.proj, out: tmp.pointer, inp: att.pointer, hidden: hidden.pointer, rows: n)
             Kernels.axpy(1, tmp.pointer, x.pointer, count: n * c)
             LayerNorm.forward(out: h.pointer, mean: mean.pointer, rstd: rstd.pointer, inp: x.pointer, weight: w.ln2w, bias: w.ln2b,

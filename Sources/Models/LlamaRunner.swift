@@ -61,6 +61,8 @@ public final class LlamaRunner: @unchecked Sendable {
         let context = min(maxContext ?? config.contextLength, config.contextLength)
         self.maxContext = context
         rope = RotaryEmbedding(headDim: config.headDim, maxPositions: context, base: config.ropeTheta)
+        attention = CachedAttention(heads: config.heads, kvHeads: config.kvHeads, headDim: config.headDim,
+                                    ldq: config.qDim + 2 * config.kvDim, ldkv: config.kvDim, ldo: config.qDim)
         keyCache = (0..<config.layers).map { _ in AlignedBuffer<Float>(count: context * config.kvDim) }
         valueCache = (0..<config.layers).map { _ in AlignedBuffer<Float>(count: context * config.kvDim) }
     }
@@ -108,9 +110,8 @@ public final class LlamaRunner: @unchecked Sendable {
     /// Positions processed per pass over the weights; longer inputs go in chunks of this size, which
     /// bounds the activation memory (attention scores grow with chunk x context).
     public var maxChunk = 192
-    /// Single-query attention splits cached positions over threads from this much work (heads x
-    /// positions x head size) on; below it one thread is faster.
-    public var parallelAttentionWork = 65_536
+    /// Attention against the cache (new queries read from the stacked q/k/v rows, output [n, qDim]).
+    public var attention: CachedAttention
 
     /// Appends `tokens` at the current position and returns logits: [V] for the last token, or
     /// [tokens.count * V] for every token when `allLogits` is true.
@@ -160,7 +161,7 @@ public final class LlamaRunner: @unchecked Sendable {
                 rope.apply(qkv, rows: n, seq: n, ld: qkvd, heads: config.heads, startPosition: position)
                 rope.apply(kc + position * kd, rows: n, seq: n, ld: kd, heads: config.kvHeads, startPosition: position)
             }
-            timed("attention") { attend(q: qkv, ldq: qkvd, keys: kc, values: vc, rows: n, total: total, scores: scores, out: att) }
+            timed("attention") { attention.attend(q: qkv, keys: kc, values: vc, rows: n, start: position, scores: scores, out: att) }
             timed("matmul o") { layer.o.forward(att, rows: n, into: tmp) }
             Kernels.axpy(1, tmp, x, count: n * c)
             timed("rmsnorm") { layer.mlpNorm.withUnsafeBufferPointer { RMSNorm.forward(out: h, rstd: nil, inp: x, weight: $0.baseAddress!, rows: n, channels: c, eps: config.rmsNormEpsilon) } }
@@ -176,68 +177,5 @@ public final class LlamaRunner: @unchecked Sendable {
         timed("output head") { logits.withUnsafeMutableBufferPointer { head.forward(h, rows: rows, into: $0.baseAddress!) } }
         position += n
         return logits
-    }
-
-    /// One query against the cache (generation). Each cached key and value row is read once for all
-    /// the query heads that share it (grouped-query attention); cached positions are split between
-    /// threads (scores, then weighted value sums into per-thread partial outputs that are added up).
-    func attendOne(q: UnsafeMutablePointer<Float>, keys: UnsafeMutablePointer<Float>, values: UnsafeMutablePointer<Float>,
-                   total: Int, scores: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>) {
-        let hd = config.headDim, kd = config.kvDim, qd = config.qDim, group = config.heads / config.kvHeads
-        let heads = config.heads, kvHeads = config.kvHeads
-        let scale = 1 / Float(hd).squareRoot()
-        let parallel = heads * total * hd >= parallelAttentionWork
-        let minPerThread = parallel ? 1 : total
-        // scores[h, t] = q_h . k_t / sqrt(hd)
-        Parallel.forEachChunk(total, minPerThread: minPerThread) { range in
-            for t in range {
-                for g in 0..<kvHeads {
-                    let k = keys + t * kd + g * hd
-                    for h in (g * group)..<((g + 1) * group) { scores[h * total + t] = scale * Kernels.dot(q + h * hd, k, count: hd) }
-                }
-            }
-        }
-        for h in 0..<heads { Kernels.softmaxInPlace(scores + h * total, count: total) }
-        // out_h = sum_t p[h, t] v_t, positions split over workers
-        let workers = parallel ? min(Parallel.threadCount, total) : 1
-        let partial = AlignedBuffer<Float>(count: workers * qd)
-        let per = (total + workers - 1) / workers
-        DispatchQueueConcurrent.perform(workers) { w in
-            let o = partial.pointer + w * qd
-            for t in (w * per)..<min(total, (w + 1) * per) {
-                for g in 0..<kvHeads {
-                    let v = values + t * kd + g * hd
-                    for h in (g * group)..<((g + 1) * group) { Kernels.axpy(scores[h * total + t], v, o + h * hd, count: hd) }
-                }
-            }
-        }
-        out.update(from: partial.pointer, count: qd)
-        for w in 1..<workers { Kernels.axpy(1, partial.pointer + w * qd, out, count: qd) }
-    }
-
-    /// Causal attention of `rows` new queries (at positions position..<position+rows) against the
-    /// cache's first `total` positions.
-    func attend(q: UnsafeMutablePointer<Float>, ldq: Int, keys: UnsafeMutablePointer<Float>, values: UnsafeMutablePointer<Float>,
-                rows n: Int, total: Int, scores: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>) {
-        let hd = config.headDim, qd = config.qDim, kd = config.kvDim, group = config.heads / config.kvHeads
-        let scale = 1 / Float(hd).squareRoot()
-        let start = position
-        if n == 1 {
-            attendOne(q: q, keys: keys, values: values, total: total, scores: scores, out: out)
-            return
-        }
-        BLAS.singleThreaded {
-            Parallel.forEach(config.heads) { head in
-                let kvh = head / group
-                let s = scores + head * n * total
-                BLAS.gemm(transB: true, m: n, n: total, k: hd, alpha: scale, a: q + head * hd, lda: ldq, b: keys + kvh * hd, ldb: kd, c: s, ldc: total)
-                for i in 0..<n {
-                    let visible = start + i + 1
-                    Kernels.softmaxInPlace(s + i * total, count: visible)
-                    if visible < total { (s + i * total + visible).update(repeating: 0, count: total - visible) }
-                }
-                BLAS.gemm(m: n, n: hd, k: total, a: s, lda: total, b: values + kvh * hd, ldb: kd, c: out + head * hd, ldc: qd)
-            }
-        }
     }
 }

@@ -26,7 +26,7 @@ final class LlamaRunnerTests: XCTestCase {
         assertAllClose(try runner.forward(tokens), Array(reference.array[(69 * 17)...]), rtol: 1e-4, atol: 1e-4, "chunked prompt, last logits")
         // prefix, then one token at a time, against the same positions (cached positions split over
         // threads, as for long contexts)
-        runner.parallelAttentionWork = 0
+        runner.attention.parallelWork = 0
         runner.reset()
         _ = try runner.forward(Array(tokens[0..<50]))
         for i in 50..<70 {
