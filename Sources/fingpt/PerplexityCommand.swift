@@ -1,6 +1,7 @@
 import Evaluation
 import Foundation
 import Inference
+import Training
 
 /// `fingpt perplexity`: sliding-window perplexity of a text file.
 enum PerplexityCommand {
@@ -21,13 +22,10 @@ enum PerplexityCommand {
         let loaded = try LanguageModelLoader.load(path: path, tokenizerPath: tokenizer, maxContext: window)
         var tokens = loaded.tokenizer.encode(text, allowSpecial: false, addBOS: false)
         if let limit { tokens = Array(tokens.prefix(limit)) }
-        let start = Date()
-        let r = try Perplexity.evaluate(model: loaded.model, tokens: tokens, window: window, stride: stride) { done, total in
-            let rate = Double(done) / max(Date().timeIntervalSince(start), 1e-9)
-            FileHandle.standardError.write(Data(String(format: "\r%d/%d tokens, %.0f tokens/s, ETA %.0f s", done, total, rate,
-                                                       Double(total - done) / max(rate, 1e-9)).utf8))
+        let progress = ProgressLine(total: tokens.count, unit: "tokens")
+        let r = try Perplexity.evaluate(model: loaded.model, tokens: tokens, window: window, stride: stride) { done, _ in
+            progress.update(done: done, detail: "scoring")
         }
-        FileHandle.standardError.write(Data("\n".utf8))
         print(String(format: "perplexity %.4f (mean NLL %.4f over %d tokens, window %d, stride %d) [%@]",
                      r.perplexity, r.meanNLL, r.scored, window, stride, loaded.description))
         if let out {
