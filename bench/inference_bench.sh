@@ -17,6 +17,8 @@
 #       --gen-tokens 128 --threads 2      -> one JSON line {"prompt_tokens_per_s", "gen_tokens_per_s",
 #       "peak_rss_mb"}; the table's RSS for both sides is /usr/bin/time's (same method), ours
 #       self-reported is shown as a note.
+#   .build/release/fingpt bench-generate --model MODEL --prompt-tokens 1 --gen-tokens 128 --threads 2
+#       -> generation from an (almost) empty cache, to set against llama-bench's plain tg128.
 # Appends one JSON line per implementation to bench/.work/inference_bench.jsonl (run_id, numbers,
 # OPENBLAS_CORETYPE, cpu, load average) and prints a table with ours/llama.cpp ratios
 # (bench/summarize_inference_bench.py table bench/.work/inference_bench.jsonl shows it again).
@@ -120,6 +122,10 @@ if want fingpt; then
         /usr/bin/time -v -o "$WORK/last_fingpt_gen.time" "${fcmd[@]}" </dev/null \
             >"$WORK/last_fingpt_gen.out" 2>"$WORK/last_fingpt_gen.err"
         rc=$?
+        ecmd=("$FINGPT" bench-generate --model "$MODEL" --prompt-tokens 1 --gen-tokens "$TG" --threads "$THREADS")
+        echo "== fingpt: ${ecmd[*]}  (generation from an empty cache)"
+        "${ecmd[@]}" </dev/null >"$WORK/last_fingpt_gen_empty.out" 2>"$WORK/last_fingpt_gen_empty.err" \
+            || echo "inference_bench: empty-cache generation run failed (not fatal):" "$(tail -n 2 "$WORK/last_fingpt_gen_empty.err")" >&2
         if [ $rc != 0 ] || ! grep -q '^{' "$WORK/last_fingpt_gen.out"; then
             echo "inference_bench: NOTE: '$FINGPT bench-generate' failed (exit $rc) or printed no JSON line;" \
                  "the command may not exist in this build yet. Its output:" >&2
@@ -128,7 +134,7 @@ if want fingpt; then
         else
             $SUMMARIZE record "$OUT" --run-id "$RUN_ID" --impl fingpt --model "$MODEL" --pp "$PP" --tg "$TG" \
                 --threads "$THREADS" --stdout-file "$WORK/last_fingpt_gen.out" --time-file "$WORK/last_fingpt_gen.time" \
-                --rc "$rc" --cmd "${fcmd[*]}"
+                --empty-stdout-file "$WORK/last_fingpt_gen_empty.out" --rc "$rc" --cmd "${fcmd[*]}; ${ecmd[*]}"
         fi
     fi
 fi

@@ -13,7 +13,8 @@
                 --time-file F (/usr/bin/time -v of the
                 generation run), --gen-log F (llama-completion's log, for its own timings), --rc N
       fingpt:   --stdout-file F (last JSON line: prompt_tokens_per_s, gen_tokens_per_s, peak_rss_mb),
-                --time-file F, --rc N
+                --empty-stdout-file F (the same from --prompt-tokens 1: generation from an empty cache,
+                recorded as tg_empty_tokens_per_s), --time-file F, --rc N
       Appends one JSON line with pp_tokens_per_s, tg_tokens_per_s, peak_rss_mb (from /usr/bin/time,
       the same method for both), plus run_id, model, openblas_coretype, cpu, load average, time.
       A failed run is recorded with "error".
@@ -183,6 +184,10 @@ def cmd_record(a):
             rec["pp_tokens_per_s"] = out.get("prompt_tokens_per_s")
             rec["tg_tokens_per_s"] = out.get("gen_tokens_per_s")
             rec["self_reported_peak_rss_mb"] = out.get("peak_rss_mb")
+        if a.empty_stdout_file:
+            empty = last_json_line(_read(a.empty_stdout_file))
+            if empty is not None:
+                rec["tg_empty_tokens_per_s"] = empty.get("gen_tokens_per_s")
         t = parse_time_v(_read(a.time_file))
         rec["peak_rss_mb"] = t.pop("peak_rss_mb", rec.get("self_reported_peak_rss_mb"))
         rec.update({"run_" + k: v for k, v in t.items()})
@@ -252,8 +257,11 @@ def cmd_table(a):
             if r.get("gen_run_tg_tokens_per_s"):
                 notes.append(f"gen run: pp {r.get('gen_run_pp_tokens_per_s')} tg {r['gen_run_tg_tokens_per_s']} tok/s"
                              f" ({r.get('gen_run_prompt_tokens')}+{r.get('gen_run_gen_tokens')} tokens)")
-        elif r.get("self_reported_peak_rss_mb") is not None:
-            notes.append(f"self-reported RSS {r['self_reported_peak_rss_mb']} MB")
+        else:
+            if r.get("tg_empty_tokens_per_s") is not None:
+                notes.append(f"tg{tg} from an empty cache: {r['tg_empty_tokens_per_s']:.1f} tok/s")
+            if r.get("self_reported_peak_rss_mb") is not None:
+                notes.append(f"self-reported RSS {r['self_reported_peak_rss_mb']} MB")
         if r.get("error"):
             notes.append("ERROR: " + r["error"])
         print(f"{names[impl]:<10} {_fmt(r.get('pp_tokens_per_s'), '.1f', 14)} {_fmt(r.get('tg_tokens_per_s'), '.1f', 14)} "
@@ -272,6 +280,10 @@ def cmd_table(a):
         if d and isinstance(ours.get("tg_tokens_per_s"), (int, float)):
             print(f"{'':<10} {'':>14} {ours['tg_tokens_per_s'] / d:>14.3f} {'':>12}  "
                   f"tg ratio against llama.cpp's tg{tg} @ depth {theirs.get('tg_at_depth')} (generation after a prompt)")
+        e = ours.get("tg_empty_tokens_per_s")
+        if isinstance(e, (int, float)) and isinstance(theirs.get("tg_tokens_per_s"), (int, float)):
+            print(f"{'':<10} {'':>14} {e / theirs['tg_tokens_per_s']:>14.3f} {'':>12}  "
+                  f"tg ratio from an empty cache (ours --prompt-tokens 1 against llama-bench's tg{tg})")
     else:
         print("ratios: n/a (need both implementations in this run)")
     return 0
@@ -296,6 +308,7 @@ def main():
     p.add_argument("--llamabench-depth-json")
     p.add_argument("--gen-log")
     p.add_argument("--stdout-file")
+    p.add_argument("--empty-stdout-file", help="fingpt bench-generate --prompt-tokens 1 output (generation from an empty cache)")
     p.add_argument("--time-file")
     p.add_argument("--rc", type=int, default=0)
     p.add_argument("--cmd", dest="cmdline")

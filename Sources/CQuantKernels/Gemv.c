@@ -174,22 +174,50 @@ FQ_AVX2 static float dot_q8_0_q8_avx2(const uint8_t *w, int64_t nb, const int8_t
     return fq_hsum256(_mm256_add_ps(acc0, acc1));
 }
 
-/// Half-float fields at byte `offset` of the current block of four rows, as four floats.
-FQ_AVX2 static inline __m128 half4(const uint8_t *b0, const uint8_t *b1, const uint8_t *b2, const uint8_t *b3, int offset) {
-    const __m128i h = _mm_setr_epi16((short)fq_load_u16(b0 + offset), (short)fq_load_u16(b1 + offset),
-                                     (short)fq_load_u16(b2 + offset), (short)fq_load_u16(b3 + offset), 0, 0, 0, 0);
-    return _mm_cvtph_ps(h);
+/// Software prefetch distance of the matrix-vector loops, in bytes ahead of the weights being read.
+/// Rows are streamed from memory once per token; on Zen 3 the hardware prefetcher alone leaves one
+/// thread at about 8 GB/s on these loops, 4 KiB ahead brings it to the kernels' compute rate (~14 GB/s
+/// for Q4_1, measured on the SmolLM2 weights; 2-8 KiB are equally good, 1 KiB is not enough).
+#define FQ_PREFETCH_BYTES 4096
+
+/// Requests the cache lines of [p, p + bytes) that lie before `end`.
+FQ_AVX2 static inline void prefetch_span(const uint8_t *p, const uint8_t *end, int bytes) {
+    for (int o = 0; o < bytes; o += 64)
+        if (p + o < end) _mm_prefetch((const char *)(p + o), _MM_HINT_T0);
 }
 
-/// Lane k of `v` broadcast to eight lanes.
-#define FQ_LANE(v, k) _mm256_broadcastss_ps(_mm_shuffle_ps((v), (v), _MM_SHUFFLE(k, k, k, k)))
+/// The half floats at byte `offset` of four blocks as floats in lanes 0..3 (lanes 4..7 zero).
+FQ_AVX2 static inline __m256 half4(const uint8_t *b0, const uint8_t *b1, const uint8_t *b2, const uint8_t *b3, int offset) {
+    const __m128i h = _mm_setr_epi16((short)fq_load_u16(b0 + offset), (short)fq_load_u16(b1 + offset),
+                                     (short)fq_load_u16(b2 + offset), (short)fq_load_u16(b3 + offset), 0, 0, 0, 0);
+    return _mm256_castps128_ps256(_mm_cvtph_ps(h));
+}
 
-/// Four rows at a time: each activation block is loaded once and the four rows' scales are
-/// converted with one vcvtph2ps (about 1.6x the one-row loop on Zen 3). `KIND` 0 = Q4_0, 1 = Q4_1, 2 = Q8_0.
+/// As `unpack_nibbles`, with the 16 bytes broadcast to both halves by the load and one variable
+/// shift: one vector operation fewer (the 4-row Q4_1 loop runs 10% faster from L2 on Zen 3).
+FQ_AVX2 static inline __m256i unpack_nibbles_v(const uint8_t *p) {
+    const __m256i q = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)p));
+    return _mm256_and_si256(_mm256_srlv_epi32(q, _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4)), _mm256_set1_epi8(0x0F));
+}
+#define UNPACK unpack_nibbles_v
+
+/// Sums of the eight lanes of each of a0..a3, as four floats.
+FQ_AVX2 static inline __m128 hsum4(__m256 a0, __m256 a1, __m256 a2, __m256 a3) {
+    const __m256 t = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));
+    return _mm_add_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1));
+}
+
+/// Four rows at a time: each activation block is loaded once, the four rows' block scales are
+/// converted with one vcvtph2ps and multiplied by the activation scale together, and the weights
+/// ahead are prefetched (see FQ_PREFETCH_BYTES). `KIND` 0 = Q4_0, 1 = Q4_1, 2 = Q8_0. About 1.7x
+/// the one-row loop on Zen 3.
 #define FQ_GEMV4(NAME, KIND, BLOCK, ONE_ROW)                                                                   \
 FQ_AVX2 static void NAME(const uint8_t *w, int64_t stride, int64_t rows, int64_t nb,                          \
                          const int8_t *xq, const float *xd, const float *xs, float *y) {                      \
     const __m256i ones = _mm256_set1_epi16(1), eight = _mm256_set1_epi8(8);                                   \
+    const __m256i l0 = _mm256_set1_epi32(0), l1 = _mm256_set1_epi32(1);                                       \
+    const __m256i l2 = _mm256_set1_epi32(2), l3 = _mm256_set1_epi32(3);                                       \
+    const uint8_t *end = w + rows * stride;                                                                    \
     int64_t r = 0;                                                                                             \
     for (; r + 4 <= rows; r += 4) {                                                                            \
         const uint8_t *w0 = w + r * stride, *w1 = w0 + stride, *w2 = w1 + stride, *w3 = w2 + stride;           \
@@ -197,37 +225,38 @@ FQ_AVX2 static void NAME(const uint8_t *w, int64_t stride, int64_t rows, int64_t
         __m128 mins = _mm_setzero_ps();                                                                        \
         for (int64_t b = 0; b < nb; b++) {                                                                     \
             const uint8_t *b0 = w0 + BLOCK * b, *b1 = w1 + BLOCK * b, *b2 = w2 + BLOCK * b, *b3 = w3 + BLOCK * b; \
+            prefetch_span(w0 + FQ_PREFETCH_BYTES + 4 * BLOCK * b, end, 4 * BLOCK);                              \
             const __m256i yv = _mm256_loadu_si256((const __m256i *)(xq + 32 * b));                             \
-            const __m128 d4 = _mm_mul_ps(half4(b0, b1, b2, b3, 0), _mm_set1_ps(xd[b]));                        \
+            __m256 sc;                                                                                         \
             __m256i p0, p1, p2, p3;                                                                            \
             if (KIND == 1) {                                                                                   \
-                mins = _mm_fmadd_ps(half4(b0, b1, b2, b3, 2), _mm_set1_ps(xs[b]), mins);                       \
-                p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(unpack_nibbles(b0 + 4), yv), ones);                \
-                p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(unpack_nibbles(b1 + 4), yv), ones);                \
-                p2 = _mm256_madd_epi16(_mm256_maddubs_epi16(unpack_nibbles(b2 + 4), yv), ones);                \
-                p3 = _mm256_madd_epi16(_mm256_maddubs_epi16(unpack_nibbles(b3 + 4), yv), ones);                \
+                sc = _mm256_mul_ps(half4(b0, b1, b2, b3, 0), _mm256_set1_ps(xd[b]));                           \
+                mins = _mm_fmadd_ps(_mm256_castps256_ps128(half4(b0, b1, b2, b3, 2)), _mm_set1_ps(xs[b]), mins); \
+                p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(UNPACK(b0 + 4), yv), ones);                        \
+                p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(UNPACK(b1 + 4), yv), ones);                        \
+                p2 = _mm256_madd_epi16(_mm256_maddubs_epi16(UNPACK(b2 + 4), yv), ones);                        \
+                p3 = _mm256_madd_epi16(_mm256_maddubs_epi16(UNPACK(b3 + 4), yv), ones);                        \
             } else if (KIND == 0) {                                                                            \
-                p0 = dot_i8(_mm256_sub_epi8(unpack_nibbles(b0 + 2), eight), yv);                               \
-                p1 = dot_i8(_mm256_sub_epi8(unpack_nibbles(b1 + 2), eight), yv);                               \
-                p2 = dot_i8(_mm256_sub_epi8(unpack_nibbles(b2 + 2), eight), yv);                               \
-                p3 = dot_i8(_mm256_sub_epi8(unpack_nibbles(b3 + 2), eight), yv);                               \
+                sc = _mm256_mul_ps(half4(b0, b1, b2, b3, 0), _mm256_set1_ps(xd[b]));                           \
+                p0 = dot_i8(_mm256_sub_epi8(UNPACK(b0 + 2), eight), yv);                       \
+                p1 = dot_i8(_mm256_sub_epi8(UNPACK(b1 + 2), eight), yv);                       \
+                p2 = dot_i8(_mm256_sub_epi8(UNPACK(b2 + 2), eight), yv);                       \
+                p3 = dot_i8(_mm256_sub_epi8(UNPACK(b3 + 2), eight), yv);                       \
             } else {                                                                                           \
+                sc = _mm256_mul_ps(half4(b0, b1, b2, b3, 0), _mm256_set1_ps(xd[b]));                           \
                 p0 = dot_i8(_mm256_loadu_si256((const __m256i *)(b0 + 2)), yv);                                \
                 p1 = dot_i8(_mm256_loadu_si256((const __m256i *)(b1 + 2)), yv);                                \
                 p2 = dot_i8(_mm256_loadu_si256((const __m256i *)(b2 + 2)), yv);                                \
                 p3 = dot_i8(_mm256_loadu_si256((const __m256i *)(b3 + 2)), yv);                                \
             }                                                                                                  \
-            a0 = _mm256_fmadd_ps(FQ_LANE(d4, 0), _mm256_cvtepi32_ps(p0), a0);                                  \
-            a1 = _mm256_fmadd_ps(FQ_LANE(d4, 1), _mm256_cvtepi32_ps(p1), a1);                                  \
-            a2 = _mm256_fmadd_ps(FQ_LANE(d4, 2), _mm256_cvtepi32_ps(p2), a2);                                  \
-            a3 = _mm256_fmadd_ps(FQ_LANE(d4, 3), _mm256_cvtepi32_ps(p3), a3);                                  \
+            a0 = _mm256_fmadd_ps(_mm256_permutevar8x32_ps(sc, l0), _mm256_cvtepi32_ps(p0), a0);                \
+            a1 = _mm256_fmadd_ps(_mm256_permutevar8x32_ps(sc, l1), _mm256_cvtepi32_ps(p1), a1);                \
+            a2 = _mm256_fmadd_ps(_mm256_permutevar8x32_ps(sc, l2), _mm256_cvtepi32_ps(p2), a2);                \
+            a3 = _mm256_fmadd_ps(_mm256_permutevar8x32_ps(sc, l3), _mm256_cvtepi32_ps(p3), a3);                \
         }                                                                                                      \
-        float m[4];                                                                                            \
-        _mm_storeu_ps(m, mins);                                                                                \
-        y[r] = fq_hsum256(a0) + m[0];                                                                          \
-        y[r + 1] = fq_hsum256(a1) + m[1];                                                                      \
-        y[r + 2] = fq_hsum256(a2) + m[2];                                                                      \
-        y[r + 3] = fq_hsum256(a3) + m[3];                                                                      \
+        __m128 total = hsum4(a0, a1, a2, a3);                                                                  \
+        if (KIND == 1) total = _mm_add_ps(total, mins);                                                        \
+        _mm_storeu_ps(y + r, total);                                                                           \
     }                                                                                                          \
     for (; r < rows; r++) y[r] = ONE_ROW;                                                                      \
 }

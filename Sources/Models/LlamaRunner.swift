@@ -112,6 +112,11 @@ public final class LlamaRunner: @unchecked Sendable {
     public var maxChunk = 192
     /// Attention against the cache (new queries read from the stacked q/k/v rows, output [n, qDim]).
     public var attention: CachedAttention
+    /// The quantized one-token path (nil when some weight has no integer kernel); built on first use.
+    lazy var decodePlan: LlamaDecodePlan? = LlamaDecodePlan(runner: self)
+    /// Whether one-token steps take the quantized path of `LlamaDecodePlan` when the weights allow it
+    /// (false forces the general path, e.g. to compare the two).
+    public var usesDecodePlan = true
 
     /// Appends `tokens` at the current position and returns logits: [V] for the last token, or
     /// [tokens.count * V] for every token when `allLogits` is true.
@@ -137,6 +142,11 @@ public final class LlamaRunner: @unchecked Sendable {
         }
         for (i, t) in tokens.enumerated() where t < 0 || Int(t) >= config.vocabSize {
             throw ModelError.invalidInput("token id \(t) at position \(i) is outside the vocabulary of \(config.vocabSize)")
+        }
+        if n == 1, usesDecodePlan, let plan = decodePlan {
+            let logits = decodeOne(tokens[0], plan: plan)
+            position += 1
+            return logits
         }
         let c = config.hiddenSize, qd = config.qDim, kd = config.kvDim, im = config.intermediateSize
         let total = position + n

@@ -13,8 +13,9 @@ public struct CachedAttention: Sendable {
     /// Row strides of the queries, of the key/value cache and of the output.
     public var ldq: Int, ldkv: Int, ldo: Int
     /// A single query splits cached positions over threads from this much work (heads x positions x
-    /// head size) on; below it one thread is faster.
-    public var parallelWork = 65_536
+    /// head size) on; below it one thread is faster (with the spinning worker pool a split costs
+    /// about a microsecond, so from some 16 positions of 9 x 64 on).
+    public var parallelWork = 8_192
 
     public init(heads: Int, kvHeads: Int, headDim: Int, ldq: Int, ldkv: Int, ldo: Int) {
         self.heads = heads; self.kvHeads = kvHeads; self.headDim = headDim
@@ -68,12 +69,14 @@ public struct CachedAttention: Sendable {
         let workers = parallel ? min(Parallel.threadCount, total) : 1
         let partial = AlignedBuffer<Float>(count: workers * width)
         let per = (total + workers - 1) / workers
-        DispatchQueueConcurrent.perform(workers) { w in
-            let o = partial.pointer + w * width
-            for t in (w * per)..<min(total, (w + 1) * per) {
-                for g in 0..<kvHeads {
-                    let v = values + t * ldkv + g * hd
-                    for h in (g * group)..<((g + 1) * group) { Kernels.axpy(scores[h * total + t], v, o + h * hd, count: hd) }
+        Parallel.forEachChunk(workers) { ws in
+            for w in ws {
+                let o = partial.pointer + w * width
+                for t in (w * per)..<min(total, (w + 1) * per) {
+                    for g in 0..<kvHeads {
+                        let v = values + t * ldkv + g * hd
+                        for h in (g * group)..<((g + 1) * group) { Kernels.axpy(scores[h * total + t], v, o + h * hd, count: hd) }
+                    }
                 }
             }
         }

@@ -53,6 +53,14 @@ public struct Q8Activations: Sendable {
         return out
     }
 
+    /// Activations from their parts (`Q8ActivationBuffer.snapshot`).
+    init(values: [Int8], scales: [Float], sums: [Float]) {
+        count = values.count
+        self.values = values
+        self.scales = scales
+        self.sums = sums
+    }
+
     private init(count: Int) {
         self.count = count
         values = [Int8](repeating: 0, count: count)

@@ -80,6 +80,25 @@ extension QuantizedMatrix {
         } } }
     }
 
+    /// y[r] = (W x)[r] for the rows r in `range` only (y indexed by absolute row), on the calling
+    /// thread, for activations in a `Q8ActivationBuffer` (Q4_0, Q4_1, Q8_0). For callers that split
+    /// one product, or several, over their own parallel region. Rows are best split in multiples of 4.
+    public func gemv(quantized x: Q8ActivationBuffer, rows range: Range<Int>, into y: UnsafeMutablePointer<Float>, isa: KernelISA = .best) {
+        precondition(x.count == columns, "activations have \(x.count) values, the matrix \(columns) columns")
+        precondition(range.lowerBound >= 0 && range.upperBound <= rows, "rows \(range) outside 0..<\(rows)")
+        if range.isEmpty { return }
+        let kernel: (UnsafePointer<UInt8>, Int64, Int64, Int64, UnsafePointer<Int8>, UnsafePointer<Float>, UnsafePointer<Float>,
+                     UnsafeMutablePointer<Float>, Int32) -> Void
+        switch type {
+        case .q4_0: kernel = fq_gemv_q4_0_q8
+        case .q4_1: kernel = fq_gemv_q4_1_q8
+        case .q8_0: kernel = fq_gemv_q8_0_q8
+        default: preconditionFailure("integer matrix-vector products need Q4_0, Q4_1 or Q8_0 weights, not \(type)")
+        }
+        kernel(bytePointer(range.lowerBound), Int64(rowBytes), Int64(range.count), Int64(columns / 32), x.values, x.scales, x.sums,
+               y + range.lowerBound, isa.code)
+    }
+
     /// Tile-decoded sgemm for larger batches.
     func forwardTiled(_ x: UnsafePointer<Float>, rows n: Int, into out: UnsafeMutablePointer<Float>, isa: KernelISA) {
         let parallel = tuning.parallelTiles && Parallel.threadCount > 1
