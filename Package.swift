@@ -38,7 +38,7 @@ let package = Package(
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "IO", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Tensor", "IO", "Optim", "Training", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DataTests", dependencies: ["Data", "Tokenizers", "IO", "Tensor", "TestSupport"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Optim", "Data", "Tokenizers", "Tensor", "TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "NN", "Optim", "Data", "Tokenizers", "Tensor", "TestSupport"]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "Models", "Tokenizers", "IO", "Quantization", "Evaluation", "Training", "NN", "Tensor", "TestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Models", "Tensor", "TestSupport"]),

@@ -36,8 +36,16 @@ public enum LanguageModelLoader {
         if head == Data("FGPTCKPT".utf8) {
             guard let tokenizerPath else { throw ModelError.invalidInput("\(path) is a checkpoint: pass the tokenizer (--tokenizer MODEL.gguf)") }
             let m = try Checkpoint(path: path).loadModel()
-            return LoadedLanguageModel(model: GPT2Runner(model: m), tokenizer: try tokenizer(tokenizerPath),
-                                       description: "GPT-2 (fingpt checkpoint)", weightBytes: m.parameters.buffer.byteCount)
+            let low = m.configuration.lowRankRanks.isEmpty ? "" : ", \(m.configuration.lowRankRanks.count) low-rank layers"
+            let runner: CausalLanguageModel
+            switch m {
+            case let g as GPT2Model: runner = GPT2Runner(model: g)
+            case let l as LlamaModel: runner = try LlamaRunner(model: l, maxContext: maxContext)
+            default: throw ModelError.invalidConfig("\(path): no runner for a \(m.configuration.architecture) checkpoint")
+            }
+            return LoadedLanguageModel(model: runner, tokenizer: try tokenizer(tokenizerPath),
+                                       description: (m is GPT2Model ? "GPT-2" : "LLaMA") + " (fingpt checkpoint\(low))",
+                                       weightBytes: m.parameters.buffer.byteCount)
         }
         let gguf = try GGUFFile(path: path)
         let tok = try tokenizerPath.map(tokenizer) ?? BPETokenizer(gguf: gguf)

@@ -33,28 +33,40 @@ public final class LlamaModel: @unchecked Sendable {
     public convenience init(config: LlamaConfig, seed: UInt64, recompute: Bool = false) throws {
         try self.init(config: config, recompute: recompute)
         var rng = RandomGenerator(seed: seed)
+        let modules = Dictionary(uniqueKeysWithValues: config.linearModules.map { ($0.name, $0) })
         for e in parameters.entries {
             let t = parameters[e.name]
-            if e.shape.count == 1 { t.fill(1) } else { rng.fillNormal(t.buffer, std: 0.02) }
+            if e.shape.count == 1 {
+                t.fill(1)
+            } else if e.name.hasSuffix(".A.weight") {
+                // a factorised layer: A and B together reproduce the dense layer's output variance
+                let module = String(e.name.dropLast(".A.weight".count)), m = modules[module]!
+                LowRankInitialization.initialize(weightA: t.pointer, weightB: parameters.pointer(module + ".B.weight"),
+                                                 inFeatures: m.inFeatures, outFeatures: m.outFeatures, rank: e.shape[0],
+                                                 denseStd: 0.02, rng: &rng)
+            } else if e.name.hasSuffix(".B.weight") {
+                continue
+            } else {
+                rng.fillNormal(t.buffer, std: 0.02)
+            }
         }
     }
 
     public static func layout(_ cfg: LlamaConfig) -> [(String, [Int])] {
         let c = cfg.hiddenSize
         var out: [(String, [Int])] = [("model.embed_tokens.weight", [cfg.vocabSize, c])]
+        func linear(_ module: String, _ inF: Int, _ outF: Int) -> [(String, [Int])] {
+            if let r = cfg.lowRankRanks[module] { return [(module + ".A.weight", [r, inF]), (module + ".B.weight", [outF, r])] }
+            return [(module + ".weight", [outF, inF])]
+        }
         for l in 0..<cfg.layers {
             let p = "model.layers.\(l)."
-            out += [
-                (p + "input_layernorm.weight", [c]),
-                (p + "self_attn.q_proj.weight", [cfg.qDim, c]),
-                (p + "self_attn.k_proj.weight", [cfg.kvDim, c]),
-                (p + "self_attn.v_proj.weight", [cfg.kvDim, c]),
-                (p + "self_attn.o_proj.weight", [c, cfg.qDim]),
-                (p + "post_attention_layernorm.weight", [c]),
-                (p + "mlp.gate_proj.weight", [cfg.intermediateSize, c]),
-                (p + "mlp.up_proj.weight", [cfg.intermediateSize, c]),
-                (p + "mlp.down_proj.weight", [c, cfg.intermediateSize]),
-            ]
+            out.append((p + "input_layernorm.weight", [c]))
+            out += linear(p + "self_attn.q_proj", c, cfg.qDim) + linear(p + "self_attn.k_proj", c, cfg.kvDim)
+            out += linear(p + "self_attn.v_proj", c, cfg.kvDim) + linear(p + "self_attn.o_proj", cfg.qDim, c)
+            out.append((p + "post_attention_layernorm.weight", [c]))
+            out += linear(p + "mlp.gate_proj", c, cfg.intermediateSize) + linear(p + "mlp.up_proj", c, cfg.intermediateSize)
+            out += linear(p + "mlp.down_proj", cfg.intermediateSize, c)
         }
         out.append(("model.norm.weight", [c]))
         if !cfg.tieWordEmbeddings { out.append(("lm_head.weight", [cfg.vocabSize, c])) }
@@ -69,16 +81,25 @@ public final class LlamaModel: @unchecked Sendable {
     }
 
     struct Weights {
-        let ln1, wq, wk, wv, wo, ln2, wg, wu, wd: UnsafeMutablePointer<Float>
+        let ln1, ln2: UnsafeMutablePointer<Float>
+        let q, k, v, o, gate, up, down: LinearLayerWeights
+    }
+
+    func linearWeights(_ store: ParameterStore, _ module: String, _ inF: Int, _ outF: Int) -> LinearLayerWeights {
+        if let r = config.lowRankRanks[module] {
+            return LinearLayerWeights(a: store.pointer(module + ".A.weight"), b: store.pointer(module + ".B.weight"), bias: nil,
+                                      inFeatures: inF, outFeatures: outF, rank: r)
+        }
+        return LinearLayerWeights(weight: store.pointer(module + ".weight"), bias: nil, inFeatures: inF, outFeatures: outF)
     }
 
     func weights(_ s: ParameterStore, layer l: Int) -> Weights {
-        let p = "model.layers.\(l)."
-        return Weights(ln1: s.pointer(p + "input_layernorm.weight"), wq: s.pointer(p + "self_attn.q_proj.weight"),
-                       wk: s.pointer(p + "self_attn.k_proj.weight"), wv: s.pointer(p + "self_attn.v_proj.weight"),
-                       wo: s.pointer(p + "self_attn.o_proj.weight"), ln2: s.pointer(p + "post_attention_layernorm.weight"),
-                       wg: s.pointer(p + "mlp.gate_proj.weight"), wu: s.pointer(p + "mlp.up_proj.weight"),
-                       wd: s.pointer(p + "mlp.down_proj.weight"))
+        let p = "model.layers.\(l).", c = config.hiddenSize, im = config.intermediateSize
+        return Weights(ln1: s.pointer(p + "input_layernorm.weight"), ln2: s.pointer(p + "post_attention_layernorm.weight"),
+                       q: linearWeights(s, p + "self_attn.q_proj", c, config.qDim), k: linearWeights(s, p + "self_attn.k_proj", c, config.kvDim),
+                       v: linearWeights(s, p + "self_attn.v_proj", c, config.kvDim), o: linearWeights(s, p + "self_attn.o_proj", config.qDim, c),
+                       gate: linearWeights(s, p + "mlp.gate_proj", c, im), up: linearWeights(s, p + "mlp.up_proj", c, im),
+                       down: linearWeights(s, p + "mlp.down_proj", im, c))
     }
 
     func attentionLayout(_ a: LlamaActivations) -> CausalSelfAttention.Layout {
@@ -103,26 +124,27 @@ public final class LlamaModel: @unchecked Sendable {
         let qd = config.qDim, kd = config.kvDim, im = config.intermediateSize
         let w = weights(parameters, layer: l), s = a.block(l)
         let x = a.residuals[l], out = a.residuals[l + 1]
+        _ = im
         timed("fwd rmsnorm") { RMSNorm.forward(out: s.ln1, rstd: s.rstd1, inp: x, weight: w.ln1, rows: n, channels: c, eps: eps) }
         timed("fwd matmul qkv") {
-            Linear.forward(out: s.q, inp: s.ln1, weight: w.wq, bias: nil, rows: n, inFeatures: c, outFeatures: qd)
-            Linear.forward(out: s.k, inp: s.ln1, weight: w.wk, bias: nil, rows: n, inFeatures: c, outFeatures: kd)
-            Linear.forward(out: s.v, inp: s.ln1, weight: w.wv, bias: nil, rows: n, inFeatures: c, outFeatures: kd)
+            w.q.forward(out: s.q, inp: s.ln1, hidden: s.hq, rows: n)
+            w.k.forward(out: s.k, inp: s.ln1, hidden: s.hk, rows: n)
+            w.v.forward(out: s.v, inp: s.ln1, hidden: s.hv, rows: n)
         }
         timed("fwd rope") {
             rope.apply(s.q, rows: n, seq: a.seq, ld: qd, heads: config.heads)
             rope.apply(s.k, rows: n, seq: a.seq, ld: kd, heads: config.kvHeads)
         }
         timed("fwd attention") { CausalSelfAttention.forward(out: s.atty, att: s.att, q: s.q, k: s.k, v: s.v, layout: attentionLayout(a)) }
-        timed("fwd matmul o") { Linear.forward(out: s.res2, inp: s.atty, weight: w.wo, bias: nil, rows: n, inFeatures: qd, outFeatures: c) }
+        timed("fwd matmul o") { w.o.forward(out: s.res2, inp: s.atty, hidden: s.ho, rows: n) }
         timed("fwd residual") { Residual.forward(out: s.res2, a: s.res2, b: x, count: n * c) }
         timed("fwd rmsnorm") { RMSNorm.forward(out: s.ln2, rstd: s.rstd2, inp: s.res2, weight: w.ln2, rows: n, channels: c, eps: eps) }
         timed("fwd matmul gate/up") {
-            Linear.forward(out: s.gate, inp: s.ln2, weight: w.wg, bias: nil, rows: n, inFeatures: c, outFeatures: im)
-            Linear.forward(out: s.up, inp: s.ln2, weight: w.wu, bias: nil, rows: n, inFeatures: c, outFeatures: im)
+            w.gate.forward(out: s.gate, inp: s.ln2, hidden: s.hgate, rows: n)
+            w.up.forward(out: s.up, inp: s.ln2, hidden: s.hup, rows: n)
         }
         timed("fwd swiglu") { SwiGLU.forward(out: s.act, gate: s.gate, up: s.up, count: n * im) }
-        timed("fwd matmul down") { Linear.forward(out: out, inp: s.act, weight: w.wd, bias: nil, rows: n, inFeatures: im, outFeatures: c) }
+        timed("fwd matmul down") { w.down.forward(out: out, inp: s.act, hidden: s.hdown, rows: n) }
         timed("fwd residual") { Residual.forward(out: out, a: out, b: s.res2, count: n * c) }
     }
 
@@ -205,7 +227,7 @@ public final class LlamaModel: @unchecked Sendable {
         // MLP: out = res2 + down(swiglu(gate(ln2), up(ln2)))
         timed("bwd matmul down") {
             a.dact.update(repeating: 0, count: n * im)
-            Linear.backward(dinp: a.dact, dweight: g.wd, dbias: nil, dout: a.dres, inp: s.act, weight: w.wd, rows: n, inFeatures: im, outFeatures: c)
+            w.down.backward(grads: g.down, dinp: a.dact, dout: a.dres, inp: s.act, hidden: s.hdown, scratch: a.dhidden, rows: n)
         }
         timed("bwd swiglu") {
             a.dgate.update(repeating: 0, count: n * im)
@@ -214,8 +236,8 @@ public final class LlamaModel: @unchecked Sendable {
         }
         timed("bwd matmul gate/up") {
             a.dln.update(repeating: 0, count: n * c)
-            Linear.backward(dinp: a.dln, dweight: g.wg, dbias: nil, dout: a.dgate, inp: s.ln2, weight: w.wg, rows: n, inFeatures: c, outFeatures: im)
-            Linear.backward(dinp: a.dln, dweight: g.wu, dbias: nil, dout: a.dup, inp: s.ln2, weight: w.wu, rows: n, inFeatures: c, outFeatures: im)
+            w.gate.backward(grads: g.gate, dinp: a.dln, dout: a.dgate, inp: s.ln2, hidden: s.hgate, scratch: a.dhidden, rows: n)
+            w.up.backward(grads: g.up, dinp: a.dln, dout: a.dup, inp: s.ln2, hidden: s.hup, scratch: a.dhidden, rows: n)
         }
         timed("bwd rmsnorm") {
             RMSNorm.backward(dinp: a.dres, dweight: g.ln2, dout: a.dln, inp: s.res2, weight: w.ln2, rstd: s.rstd2, rows: n, channels: c)
@@ -223,7 +245,7 @@ public final class LlamaModel: @unchecked Sendable {
         // attention: res2 = x + o(attn(rope(q(ln1)), rope(k(ln1)), v(ln1)))
         timed("bwd matmul o") {
             a.datty.update(repeating: 0, count: n * qd)
-            Linear.backward(dinp: a.datty, dweight: g.wo, dbias: nil, dout: a.dres, inp: s.atty, weight: w.wo, rows: n, inFeatures: qd, outFeatures: c)
+            w.o.backward(grads: g.o, dinp: a.datty, dout: a.dres, inp: s.atty, hidden: s.ho, scratch: a.dhidden, rows: n)
         }
         timed("bwd attention") {
             a.dq.update(repeating: 0, count: n * qd)
@@ -237,9 +259,9 @@ public final class LlamaModel: @unchecked Sendable {
         }
         timed("bwd matmul qkv") {
             a.dln.update(repeating: 0, count: n * c)
-            Linear.backward(dinp: a.dln, dweight: g.wq, dbias: nil, dout: a.dq, inp: s.ln1, weight: w.wq, rows: n, inFeatures: c, outFeatures: qd)
-            Linear.backward(dinp: a.dln, dweight: g.wk, dbias: nil, dout: a.dk, inp: s.ln1, weight: w.wk, rows: n, inFeatures: c, outFeatures: kd)
-            Linear.backward(dinp: a.dln, dweight: g.wv, dbias: nil, dout: a.dv, inp: s.ln1, weight: w.wv, rows: n, inFeatures: c, outFeatures: kd)
+            w.q.backward(grads: g.q, dinp: a.dln, dout: a.dq, inp: s.ln1, hidden: s.hq, scratch: a.dhidden, rows: n)
+            w.k.backward(grads: g.k, dinp: a.dln, dout: a.dk, inp: s.ln1, hidden: s.hk, scratch: a.dhidden, rows: n)
+            w.v.backward(grads: g.v, dinp: a.dln, dout: a.dv, inp: s.ln1, hidden: s.hv, scratch: a.dhidden, rows: n)
         }
         timed("bwd rmsnorm") {
             RMSNorm.backward(dinp: a.dres, dweight: g.ln1, dout: a.dln, inp: x, weight: w.ln1, rstd: s.rstd1, rows: n, channels: c)

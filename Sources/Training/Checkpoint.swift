@@ -18,8 +18,8 @@ public struct Checkpoint {
     }
 
     public struct Header: Codable, Sendable {
-        public var architecture: String
-        public var model: GPT2Config
+        public var architecture: String { model.architecture }
+        public var model: ModelConfiguration
         public var training: TrainingConfig?
         /// Number of completed optimizer steps.
         public var step: Int
@@ -29,6 +29,54 @@ public struct Checkpoint {
         public var sections: [String]
         public var parameterBufferCount: Int
         public var created: String
+
+        enum CodingKeys: String, CodingKey {
+            case architecture, model, training, step, optimizerStep, dataState, tensors, sections, parameterBufferCount, created
+        }
+
+        init(model: ModelConfiguration, training: TrainingConfig?, step: Int, optimizerStep: Int, dataState: Data?,
+             tensors: [TensorRecord], sections: [String], parameterBufferCount: Int, created: String) {
+            self.model = model; self.training = training; self.step = step; self.optimizerStep = optimizerStep
+            self.dataState = dataState; self.tensors = tensors; self.sections = sections
+            self.parameterBufferCount = parameterBufferCount; self.created = created
+        }
+
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let architecture = try c.decode(String.self, forKey: .architecture)
+            switch architecture {
+            case "gpt2": model = .gpt2(try c.decode(GPT2Config.self, forKey: .model))
+            case "llama": model = .llama(try c.decode(LlamaConfig.self, forKey: .model))
+            default:
+                throw DecodingError.dataCorruptedError(forKey: .architecture, in: c,
+                                                       debugDescription: "unknown architecture '\(architecture)' (known: \(ModelConfiguration.architectures.joined(separator: ", ")))")
+            }
+            training = try c.decodeIfPresent(TrainingConfig.self, forKey: .training)
+            step = try c.decode(Int.self, forKey: .step)
+            optimizerStep = try c.decode(Int.self, forKey: .optimizerStep)
+            dataState = try c.decodeIfPresent(Data.self, forKey: .dataState)
+            tensors = try c.decode([TensorRecord].self, forKey: .tensors)
+            sections = try c.decode([String].self, forKey: .sections)
+            parameterBufferCount = try c.decode(Int.self, forKey: .parameterBufferCount)
+            created = try c.decode(String.self, forKey: .created)
+        }
+
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(architecture, forKey: .architecture)
+            switch model {
+            case .gpt2(let m): try c.encode(m, forKey: .model)
+            case .llama(let m): try c.encode(m, forKey: .model)
+            }
+            try c.encodeIfPresent(training, forKey: .training)
+            try c.encode(step, forKey: .step)
+            try c.encode(optimizerStep, forKey: .optimizerStep)
+            try c.encodeIfPresent(dataState, forKey: .dataState)
+            try c.encode(tensors, forKey: .tensors)
+            try c.encode(sections, forKey: .sections)
+            try c.encode(parameterBufferCount, forKey: .parameterBufferCount)
+            try c.encode(created, forKey: .created)
+        }
     }
 
     static let magic = Array("FGPTCKPT".utf8)
@@ -40,9 +88,10 @@ public struct Checkpoint {
     let dataStart: Int
 
     /// Writes a checkpoint of `model` (and `optimizer` when given) atomically to `path`.
-    public static func save(to path: String, model: GPT2Model, optimizer: AdamW?, training: TrainingConfig?, step: Int, dataState: Data?) throws {
+    public static func save(to path: String, model: TrainableLanguageModel, optimizer: AdamW?, training: TrainingConfig?, step: Int,
+                            dataState: Data?) throws {
         let p = model.parameters
-        let header = Header(architecture: "gpt2", model: model.config, training: training, step: step,
+        let header = Header(model: model.configuration, training: training, step: step,
                             optimizerStep: optimizer?.step ?? 0, dataState: dataState,
                             tensors: p.entries.map { TensorRecord(name: $0.name, shape: $0.shape, offset: $0.offset) },
                             sections: optimizer == nil ? ["parameters"] : ["parameters", "adam.m", "adam.v"],
@@ -107,17 +156,30 @@ public struct Checkpoint {
     }
 
     /// A model built from the checkpoint's config with its weights.
-    public func loadModel(recompute: Bool = false) throws -> GPT2Model {
-        guard header.architecture == "gpt2" else {
-            throw TrainingError.checkpoint(path: path, reason: "unknown architecture '\(header.architecture)'")
-        }
-        let model = try GPT2Model(config: header.model, recompute: recompute)
+    public func loadModel(recompute: Bool = false) throws -> TrainableLanguageModel {
+        let model = try header.model.makeModel(recompute: recompute)
         let expected = model.parameters.entries.map { TensorRecord(name: $0.name, shape: $0.shape, offset: $0.offset) }
         guard expected == header.tensors else {
             throw TrainingError.checkpoint(path: path, reason: "tensor layout does not match the \(header.architecture) model of its config")
         }
         try read(section: "parameters", into: model.parameters.buffer)
         return model
+    }
+
+    /// The checkpoint's GPT-2 model (an error naming the file for other architectures).
+    public func loadGPT2(recompute: Bool = false) throws -> GPT2Model {
+        guard let m = try loadModel(recompute: recompute) as? GPT2Model else {
+            throw TrainingError.checkpoint(path: path, reason: "holds a \(header.architecture) model, not GPT-2")
+        }
+        return m
+    }
+
+    /// The checkpoint's LLaMA model (an error naming the file for other architectures).
+    public func loadLlama(recompute: Bool = false) throws -> LlamaModel {
+        guard let m = try loadModel(recompute: recompute) as? LlamaModel else {
+            throw TrainingError.checkpoint(path: path, reason: "holds a \(header.architecture) model, not LLaMA")
+        }
+        return m
     }
 
     /// Restores AdamW moments and step counter.

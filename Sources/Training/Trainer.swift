@@ -24,7 +24,7 @@ public final class Trainer {
         public var checkpointPath: String
     }
 
-    public let model: GPT2Model
+    public let model: TrainableLanguageModel
     public let data: TokenBatchSource
     public private(set) var config: TrainingConfig
     public let outputDirectory: String
@@ -38,8 +38,8 @@ public final class Trainer {
     public var logPath: String { (outputDirectory as NSString).appendingPathComponent("log.jsonl") }
     public var curvePath: String { (outputDirectory as NSString).appendingPathComponent("loss.svg") }
 
-    public init(model: GPT2Model, data: TokenBatchSource, config: TrainingConfig, outputDirectory: String) throws {
-        try config.validate(contextLength: model.config.contextLength)
+    public init(model: TrainableLanguageModel, data: TokenBatchSource, config: TrainingConfig, outputDirectory: String) throws {
+        try config.validate(contextLength: model.configuration.contextLength)
         self.model = model
         self.data = data
         self.config = config
@@ -52,7 +52,7 @@ public final class Trainer {
     /// The training config must match the checkpoint's, except for the total number of steps.
     public func resume() throws {
         let ckpt = try Checkpoint(path: checkpointPath)
-        guard ckpt.header.model == model.config else {
+        guard ckpt.header.model == model.configuration else {
             throw TrainingError.checkpoint(path: checkpointPath, reason: "model config differs from the checkpoint's")
         }
         if var saved = ckpt.header.training {
@@ -159,7 +159,7 @@ public final class Trainer {
             guard let s = (e["step"] as? NSNumber)?.intValue, let l = (e["val_loss"] as? NSNumber)?.doubleValue else { return nil }
             return (s, l)
         }
-        let svg = LossCurveSVG.render(train: train, validation: val, title: "GPT-2 \(model.config.layers)L/\(model.config.embeddingSize)d loss")
+        let svg = LossCurveSVG.render(train: train, validation: val, title: model.configuration.summary + " loss")
         try? AtomicFile.write(Data(svg.utf8), to: curvePath)
     }
 }

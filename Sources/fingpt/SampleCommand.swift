@@ -24,7 +24,7 @@ enum SampleCommand {
         options.repetitionPenalty = try a.float("repeat-penalty", default: 1)
         options.seed = UInt64(try a.int("seed", default: 0))
         try a.checkAllUsed()
-        let model = try Checkpoint(path: checkpoint).loadModel()
+        let model = try Checkpoint(path: checkpoint).loadGPT2()
         let tokenizer = try BPETokenizer(ggufPath: tokenizerPath)
         guard tokenizer.vocabularySize == model.config.vocabSize else {
             throw CLIError.usage("the tokenizer has \(tokenizer.vocabularySize) tokens but the model was trained on \(model.config.vocabSize)")
