@@ -11,7 +11,8 @@ enum LowRankCommand {
     fingpt lowrank --model MODEL --out CHECKPOINT (--rank SPEC | --energy E | --plan PLAN | --merge) [--report FILE.json]
       MODEL: a fingpt checkpoint, a LLaMA GGUF file (e.g. SmolLM2) or a Hugging Face folder.
       SPEC: an absolute rank (64) or a fraction of min(in, out) (0.25), for every block linear.
-      E: keep the smallest rank whose singular values retain this fraction of the energy (0.9).
+      E: keep the smallest rank whose singular values retain this fraction of the energy (0.9); a layer
+         whose energy rank would not make it smaller (r (in + out) >= in x out) stays dense.
       PLAN: per layer kind, e.g. "qkv=0.25,attn_out=0.25,mlp_up=e0.9,mlp_down=dense".
       --merge: multiply the factors back into dense weights (W = B A).
       Then continue pretraining with `fingpt pretrain --init OUT ...`.

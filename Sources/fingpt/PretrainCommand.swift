@@ -2,19 +2,24 @@ import Foundation
 import NN
 import Training
 
-/// `fingpt pretrain`: trains a GPT-2 model from scratch (or resumes) on prepared shards.
+/// `fingpt pretrain`: trains a GPT-2 or LLaMA model from scratch, or continues a pretrained one
+/// (optionally factorised by SVD first), or resumes a run, on prepared shards.
 enum PretrainCommand {
     static let usage = """
     fingpt pretrain --data DIR --out DIR [--preset mini | --config config.json] [--context N]
                     [--steps 200 | --minutes M] [--batch 8] [--seq 128] [--grad-accum 1]
                     [--lr 6e-4] [--min-lr 6e-5] [--warmup 20] [--weight-decay 0.1] [--clip 1.0]
                     [--eval-every 50] [--eval-batches 8] [--checkpoint-every 100] [--seed 1337]
-                    [--low-rank PLAN | --init CHECKPOINT] [--recompute] [--resume] [--quiet]
-      Presets: gpt2 (124M), small (6x384), mini (4x256), tiny (2x64). Writes checkpoint.bin, log.jsonl,
-      loss.svg and config.json into --out. --resume continues from --out/checkpoint.bin exactly.
+                    [--low-rank PLAN] [--init MODEL] [--recompute] [--resume] [--quiet]
+      Presets: GPT-2 gpt2 (124M), small (6x384), mini (4x256), tiny (2x64); LLaMA smollm2-135m,
+      llama-small (6x384), llama-mini (4x256). --config takes a config.json (GPT-2 or LLaMA keys).
+      Writes checkpoint.bin, log.jsonl, loss.svg and config.json into --out. --resume continues from
+      --out/checkpoint.bin exactly.
       --low-rank factorises every block linear into two narrow layers (FinGPT-HPC), e.g. "0.25",
-      "128" or "qkv=0.25,attn_out=0.25,mlp_up=96,mlp_down=96"; --init starts from a checkpoint's
-      weights (e.g. one factorised by `fingpt lowrank`) with a new optimizer.
+      "128" or "qkv=0.25,attn_out=0.25,mlp_up=96,mlp_down=96".
+      --init starts from a model's weights with a new optimizer: a checkpoint (e.g. one factorised by
+      `fingpt lowrank`), a LLaMA GGUF file or a Hugging Face folder; with --low-rank the model is
+      first factorised by truncated SVD (energy thresholds allowed, e.g. --low-rank e0.9).
     """
 
     static func run(_ args: [String]) throws {
