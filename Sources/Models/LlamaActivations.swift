@@ -15,21 +15,22 @@ final class LlamaActivations {
     let blocks: [Block]
     let lnf, rstdf: UnsafeMutablePointer<Float>
     let dres, dln, dq, dk, dv, datty, dgate, dup, dact, dhidden: UnsafeMutablePointer<Float>
+    /// Scratch for the adapter's dropped-out inputs [N, widest input] (1 float when unused).
+    let dropped: UnsafeMutablePointer<Float>
     let tokens: UnsafeMutablePointer<Int32>
     let targets: UnsafeMutablePointer<Int32>
 
-    init(config cfg: LlamaConfig, batch: Int, seq: Int, recompute: Bool) {
+    init(config cfg: LlamaConfig, batch: Int, seq: Int, recompute: Bool, hiddenRanks ranks: [Int], droppedWidth: Int) {
         self.batch = batch
         self.seq = seq
         self.recompute = recompute
         let n = batch * seq, c = cfg.hiddenSize, qd = cfg.qDim, kd = cfg.kvDim, im = cfg.intermediateSize
         let blockSizes = [n * c, n, n * qd, n * kd, n * kd, n * qd, batch * cfg.heads * seq * seq, n * c, n * c, n, n * im, n * im, n * im]
         let round: (Int) -> Int = { ($0 + 15) / 16 * 16 }
-        // factorised layers keep A x [N, r]; the largest rank per module over all layers sizes the slots
-        func maxRank(_ suffix: String) -> Int { cfg.lowRankRanks.filter { $0.key.hasSuffix(suffix) }.values.max() ?? 0 }
-        let ranks = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"].map(maxRank)
+        // factorised or adapted layers keep A x [N, r]; `ranks` gives the widest per module kind
         let perBlock = blockSizes.map(round).reduce(0, +) + ranks.map { round(n * $0) }.reduce(0, +)
-        let scratch = [n * c, n * c, n * qd, n * kd, n * kd, n * qd, n * im, n * im, n * im, n * c, n, n * max(1, ranks.max() ?? 0)]
+        let scratch = [n * c, n * c, n * qd, n * kd, n * kd, n * qd, n * im, n * im, n * im, n * c, n, n * max(1, ranks.max() ?? 0),
+                       max(1, n * droppedWidth)]
             .map(round).reduce(0, +)
         let sets = recompute ? 1 : cfg.layers
         storage = AlignedBuffer<Float>(count: sets * perBlock + (cfg.layers + 1) * round(n * c) + scratch)
@@ -48,6 +49,7 @@ final class LlamaActivations {
         lnf = take(n * c); rstdf = take(n)
         dres = take(n * c); dln = take(n * c); dq = take(n * qd); dk = take(n * kd); dv = take(n * kd); datty = take(n * qd)
         dgate = take(n * im); dup = take(n * im); dact = take(n * im); dhidden = take(n * max(1, ranks.max() ?? 0))
+        dropped = take(max(1, n * droppedWidth))
         tokens = .allocate(capacity: n)
         targets = .allocate(capacity: n)
     }
