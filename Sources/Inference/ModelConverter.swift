@@ -64,8 +64,7 @@ public enum ModelConverter {
         }
         let factorised = !model.config.lowRankRanks.isEmpty
         if factorised && !(keepFactors && !output.hasSuffix(".gguf")) {
-            guard let merged = try LowRankFactorizer.merge(model) as? LlamaModel else { throw ModelError.invalidInput("\(input): merge failed") }
-            model = merged
+            model = try LowRankFactorizer.merge(model)
         }
         let note = factorised ? (keepFactors && !output.hasSuffix(".gguf") ? " (low-rank factors kept)" : " (low-rank layers merged to dense)") : ""
         if output.hasSuffix(".gguf") {

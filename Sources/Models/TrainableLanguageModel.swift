@@ -18,6 +18,12 @@ public protocol TrainableLanguageModel: AnyObject {
     /// Forward and backward for one micro-batch; accumulates gradients of (sum of losses) x gradScale.
     func forwardBackward(tokens: [Int32], targets: [Int32], batch: Int, seq: Int, gradScale: Float) throws -> ChunkedCrossEntropy.Result
     func zeroGradients()
+    /// Seeds the randomness of the next training pass (adapter dropout); a no-op for models without any.
+    func setStochasticSeed(_ seed: UInt64)
+}
+
+extension TrainableLanguageModel {
+    public func setStochasticSeed(_ seed: UInt64) {}
 }
 
 extension GPT2Model: TrainableLanguageModel {
@@ -26,4 +32,5 @@ extension GPT2Model: TrainableLanguageModel {
 
 extension LlamaModel: TrainableLanguageModel {
     public var configuration: ModelConfiguration { .llama(config) }
+    public func setStochasticSeed(_ seed: UInt64) { stochasticSeed = seed }
 }

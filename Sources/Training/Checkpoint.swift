@@ -29,9 +29,15 @@ public struct Checkpoint {
         public var sections: [String]
         public var parameterBufferCount: Int
         public var created: String
+        /// Set for adapter finetuning: the parameters are this LoRA adapter's factors over a frozen base.
+        public var adapter: LoRAConfig?
+        /// The frozen base's storage format and source, for adapter checkpoints.
+        public var frozenFormat: String?
+        public var baseModel: String?
 
         enum CodingKeys: String, CodingKey {
             case architecture, model, training, step, optimizerStep, dataState, tensors, sections, parameterBufferCount, created
+            case adapter, frozenFormat, baseModel
         }
 
         init(model: ModelConfiguration, training: TrainingConfig?, step: Int, optimizerStep: Int, dataState: Data?,
@@ -59,6 +65,9 @@ public struct Checkpoint {
             sections = try c.decode([String].self, forKey: .sections)
             parameterBufferCount = try c.decode(Int.self, forKey: .parameterBufferCount)
             created = try c.decode(String.self, forKey: .created)
+            adapter = try c.decodeIfPresent(LoRAConfig.self, forKey: .adapter)
+            frozenFormat = try c.decodeIfPresent(String.self, forKey: .frozenFormat)
+            baseModel = try c.decodeIfPresent(String.self, forKey: .baseModel)
         }
 
         public func encode(to encoder: Encoder) throws {
@@ -76,6 +85,9 @@ public struct Checkpoint {
             try c.encode(sections, forKey: .sections)
             try c.encode(parameterBufferCount, forKey: .parameterBufferCount)
             try c.encode(created, forKey: .created)
+            try c.encodeIfPresent(adapter, forKey: .adapter)
+            try c.encodeIfPresent(frozenFormat, forKey: .frozenFormat)
+            try c.encodeIfPresent(baseModel, forKey: .baseModel)
         }
     }
 
@@ -91,11 +103,16 @@ public struct Checkpoint {
     public static func save(to path: String, model: TrainableLanguageModel, optimizer: AdamW?, training: TrainingConfig?, step: Int,
                             dataState: Data?) throws {
         let p = model.parameters
-        let header = Header(model: model.configuration, training: training, step: step,
+        var header = Header(model: model.configuration, training: training, step: step,
                             optimizerStep: optimizer?.step ?? 0, dataState: dataState,
                             tensors: p.entries.map { TensorRecord(name: $0.name, shape: $0.shape, offset: $0.offset) },
                             sections: optimizer == nil ? ["parameters"] : ["parameters", "adam.m", "adam.v"],
                             parameterBufferCount: p.buffer.count, created: ISO8601DateFormatter().string(from: Date()))
+        if let llama = model as? LlamaModel, let adapter = llama.adapter {
+            header.adapter = adapter.config
+            header.frozenFormat = llama.frozen?.format.cliName
+            header.baseModel = adapter.config.baseModelNameOrPath
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let json = try encoder.encode(header)
@@ -157,6 +174,9 @@ public struct Checkpoint {
 
     /// A model built from the checkpoint's config with its weights.
     public func loadModel(recompute: Bool = false) throws -> TrainableLanguageModel {
+        guard header.adapter == nil else {
+            throw TrainingError.checkpoint(path: path, reason: "holds a LoRA adapter, not a whole model; load it over its base model (\(header.baseModel ?? "unknown"))")
+        }
         let model = try header.model.makeModel(recompute: recompute)
         let expected = model.parameters.entries.map { TensorRecord(name: $0.name, shape: $0.shape, offset: $0.offset) }
         guard expected == header.tensors else {
@@ -164,6 +184,23 @@ public struct Checkpoint {
         }
         try read(section: "parameters", into: model.parameters.buffer)
         return model
+    }
+
+    /// The LoRA adapter of an adapter-finetuning checkpoint.
+    public func loadAdapter() throws -> LoRAAdapter {
+        guard let config = header.adapter else { throw TrainingError.checkpoint(path: path, reason: "holds a whole model, not a LoRA adapter") }
+        let base: LoRABaseModel
+        switch header.model {
+        case .llama(let c): base = .llama(c)
+        case .gpt2(let c): base = .gpt2(c)
+        }
+        let adapter = try LoRAAdapter(config: config, base: base)
+        let expected = adapter.parameters.entries.map { TensorRecord(name: $0.name, shape: $0.shape, offset: $0.offset) }
+        guard expected == header.tensors else {
+            throw TrainingError.checkpoint(path: path, reason: "tensor layout does not match its LoRA config")
+        }
+        try read(section: "parameters", into: adapter.parameters.buffer)
+        return adapter
     }
 
     /// The checkpoint's GPT-2 model (an error naming the file for other architectures).

@@ -55,6 +55,9 @@ public final class Trainer {
         guard ckpt.header.model == model.configuration else {
             throw TrainingError.checkpoint(path: checkpointPath, reason: "model config differs from the checkpoint's")
         }
+        guard ckpt.header.adapter == (model as? LlamaModel)?.adapter?.config else {
+            throw TrainingError.checkpoint(path: checkpointPath, reason: "LoRA settings differ from the checkpoint's")
+        }
         if var saved = ckpt.header.training {
             saved.steps = config.steps
             guard saved == config else {
@@ -77,7 +80,7 @@ public final class Trainer {
         guard !batches.isEmpty else { return nil }
         var sum = 0.0, count = 0
         for b in batches {
-            let r = try model.loss(tokens: b.inputs, targets: b.targets, batch: config.batch, seq: config.seq)
+            let r = try model.loss(tokens: b.inputs, targets: b.targets, batch: b.shape?.batch ?? config.batch, seq: b.shape?.seq ?? config.seq)
             sum += r.lossSum
             count += r.count
         }
@@ -96,8 +99,8 @@ public final class Trainer {
         let startStep = step
         let runStart = Date()
         var records: [StepRecord] = []
+        var trained = 0
         var validation: [(step: Int, loss: Float)] = []
-        let positions = Float(config.batch * config.seq * config.gradAccumulation)
         if step == 0, config.evalEvery > 0, let v = try validationLoss() {
             validation.append((0, v))
             jsonLog.write(["step": 0, "val_loss": v])
@@ -106,12 +109,18 @@ public final class Trainer {
             let t0 = Date()
             let lr = schedule.rate(at: step)
             model.zeroGradients()
-            var lossSum = 0.0, counted = 0
-            for _ in 0..<config.gradAccumulation {
-                let b = try data.nextTrainingBatch(batch: config.batch, seq: config.seq)
-                let r = try model.forwardBackward(tokens: b.inputs, targets: b.targets, batch: config.batch, seq: config.seq, gradScale: 1 / positions)
+            var lossSum = 0.0, counted = 0, tokens = 0
+            // the loss is the mean over every scored position of the optimizer batch, so the
+            // micro-batches are drawn first and their scored positions counted
+            let micro = try (0..<config.gradAccumulation).map { _ in try data.nextTrainingBatch(batch: config.batch, seq: config.seq) }
+            let scored = Float(max(1, micro.reduce(0) { $0 + $1.scoredPositions }))
+            for (i, b) in micro.enumerated() {
+                let (bs, sq) = b.shape ?? (config.batch, config.seq)
+                model.setStochasticSeed(config.seed &+ UInt64(step * config.gradAccumulation + i) &* 0x2545_F491_4F6C_DD1D)
+                let r = try model.forwardBackward(tokens: b.inputs, targets: b.targets, batch: bs, seq: sq, gradScale: 1 / scored)
                 lossSum += r.lossSum
                 counted += r.count
+                tokens += bs * sq
             }
             let g = model.gradients.buffer
             let norm = GradientClipping.clip(g.pointer, count: g.count, maxNorm: config.gradClip)
@@ -122,8 +131,9 @@ public final class Trainer {
                 throw TrainingError.data("loss became \(loss) at step \(step); lower the learning rate (now \(lr))")
             }
             let dt = Date().timeIntervalSince(t0)
-            let rec = StepRecord(step: step, loss: loss, learningRate: lr, gradNorm: norm, tokensPerSecond: Double(config.tokensPerStep) / dt)
+            let rec = StepRecord(step: step, loss: loss, learningRate: lr, gradNorm: norm, tokensPerSecond: Double(tokens) / dt)
             records.append(rec)
+            trained += tokens
             let isLast = step == lastStep
             if step % config.logEvery == 0 || isLast {
                 jsonLog.write(["step": step, "loss": loss, "lr": lr, "grad_norm": norm, "tokens_per_s": rec.tokensPerSecond,
@@ -142,7 +152,6 @@ public final class Trainer {
             }
         }
         let seconds = Date().timeIntervalSince(runStart)
-        let trained = records.count * config.tokensPerStep
         writeLossCurve()
         return Summary(steps: records, validation: validation, tokensPerSecond: seconds > 0 ? Double(trained) / seconds : 0,
                        seconds: seconds, checkpointPath: checkpointPath)

@@ -17,6 +17,7 @@
 #define CQUANTKERNELS_H
 
 #include <stdint.h>
+#include "CQuantFrozenKernels.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -1,0 +1,74 @@
+import Tensor
+
+/// A frozen weight matrix [rows, columns] whose batched products decode small float tiles on the fly
+/// and multiply them with sgemm (NF4 and int8-row matrices; `QuantizedMatrix` does the same for the
+/// ggml types). Conformers supply the tile decoder; the extension supplies the products.
+protocol TileDecodedMatrix: AnyObject {
+    var rows: Int { get }
+    var columns: Int { get }
+    var tuning: QuantizedMatrixTuning { get }
+    /// Column tiles of the input-gradient product start and end at multiples of this.
+    var columnGranule: Int { get }
+    /// Decodes rows `rows` restricted to columns `columns` into `out` (row stride `columns.count`).
+    func decodeTile(rows: Range<Int>, columns: Range<Int>, into out: UnsafeMutablePointer<Float>, isa: KernelISA)
+}
+
+extension TileDecodedMatrix {
+    /// out[N, rows] = x[N, columns] W^T: tiles of whole W rows (about `tuning.forwardTileFloats`
+    /// floats each), each decoded into a per-thread buffer and multiplied with sgemm; tiles run in
+    /// parallel with single-threaded OpenBLAS, or one after another with threaded OpenBLAS when
+    /// `tuning.parallelTiles` is off.
+    func forwardTiled(_ x: UnsafePointer<Float>, rows n: Int, into out: UnsafeMutablePointer<Float>, isa: KernelISA) {
+        let parallel = tuning.parallelTiles && Parallel.threadCount > 1
+        let tileRows = tuning.forwardTileRows(rows: rows, columns: columns, threads: parallel ? Parallel.threadCount : 1)
+        let tiles = (rows + tileRows - 1) / tileRows
+        let body = { (range: Range<Int>) in
+            let buffer = AlignedBuffer<Float>(count: tileRows * self.columns)
+            for t in range {
+                let r0 = t * tileRows, r1 = Swift.min(self.rows, r0 + tileRows)
+                self.decodeTile(rows: r0..<r1, columns: 0..<self.columns, into: buffer.pointer, isa: isa)
+                BLAS.gemm(transB: true, m: n, n: r1 - r0, k: self.columns, a: x, b: buffer.pointer, c: out + r0, ldc: self.rows)
+            }
+        }
+        if parallel && tiles > 1 {
+            BLAS.singleThreaded { Parallel.forEachChunk(tiles, body) }
+        } else {
+            body(0..<tiles)
+        }
+    }
+
+    /// dx[N, columns] += dy[N, rows] W: column tiles (about `tuning.backwardTileColumns` wide, whole
+    /// granules) in parallel, each decoded `tuning.backwardRowChunk` rows at a time and accumulated
+    /// into its own columns of dx with single-threaded sgemm.
+    func backwardTiled(_ dy: UnsafePointer<Float>, rows n: Int, accumulateInto dx: UnsafeMutablePointer<Float>, isa: KernelISA) {
+        let width = tuning.backwardTileWidth(columns: columns, blockSize: columnGranule, threads: Parallel.threadCount)
+        let tiles = (columns + width - 1) / width
+        let chunk = Swift.max(1, Swift.min(rows, tuning.backwardRowChunk))
+        let body = { (range: Range<Int>) in
+            let buffer = AlignedBuffer<Float>(count: chunk * width)
+            for t in range {
+                let c0 = t * width, c1 = Swift.min(self.columns, c0 + width)
+                var r0 = 0
+                while r0 < self.rows {
+                    let r1 = Swift.min(self.rows, r0 + chunk)
+                    self.decodeTile(rows: r0..<r1, columns: c0..<c1, into: buffer.pointer, isa: isa)
+                    BLAS.gemm(m: n, n: c1 - c0, k: r1 - r0, a: dy + r0, lda: self.rows, b: buffer.pointer, ldb: c1 - c0,
+                              beta: 1, c: dx + c0, ldc: self.columns)
+                    r0 = r1
+                }
+            }
+        }
+        if Parallel.threadCount > 1 && tiles > 1 {
+            BLAS.singleThreaded { Parallel.forEachChunk(tiles, body) }
+        } else {
+            body(0..<tiles)
+        }
+    }
+
+    /// Splits `rows` output rows over threads when there are at least `tuning.gemvMinValuesPerThread`
+    /// weights per thread.
+    func forEachRowChunk(_ body: (Range<Int>) -> Void) {
+        let perThread = Swift.max(1, tuning.gemvMinValuesPerThread / Swift.max(columns, 1))
+        Parallel.forEachChunk(rows, minPerThread: perThread, body)
+    }
+}
