@@ -32,6 +32,13 @@ public final class LlamaModel: @unchecked Sendable {
 
     var activations: LlamaActivations?
     var lossHead: ChunkedCrossEntropy
+    /// Positions per chunk of the fused output head and loss (scratch = chunk x vocab floats).
+    public var lossChunkRows: Int {
+        get { lossHead.chunkRows }
+        set { lossHead = ChunkedCrossEntropy(vocab: config.vocabSize, chunkRows: newValue) }
+    }
+    /// Bytes held by the activation arena for the current batch shape (0 before the first forward).
+    public var activationBytes: Int { activations?.bytes ?? 0 }
 
     public init(config: LlamaConfig, recompute: Bool = false) throws {
         try config.validate()
@@ -60,7 +67,8 @@ public final class LlamaModel: @unchecked Sendable {
         self.recompute = recompute
         parameters = adapter.parameters
         gradients = parameters.makeSibling()
-        lossHead = ChunkedCrossEntropy(vocab: config.vocabSize)
+        // a frozen head has no weight gradient to amortise: small chunks keep the logits scratch small
+        lossHead = ChunkedCrossEntropy(vocab: config.vocabSize, chunkRows: 128)
         rope = RotaryEmbedding(headDim: config.headDim, maxPositions: config.contextLength, base: config.ropeTheta)
         frozen = base
         self.adapter = adapter

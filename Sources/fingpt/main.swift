@@ -12,6 +12,7 @@ let commands: [(name: String, summary: String, run: ([String]) throws -> Void)] 
     ("convert", "convert LLaMA models between GGUF and Hugging Face safetensors", ConvertCommand.run),
     ("inspect", "show a model file's metadata, tensors, parameter count and size", InspectCommand.run),
     ("bench-train", "time GPT-2 training steps on random tokens (JSON line)", BenchTrainCommand.run),
+    ("bench-finetune", "time LoRA / QLoRA / full finetuning steps of a LLaMA model (JSON line)", BenchFinetuneCommand.run),
     ("bench-generate", "time prompt processing and generation (JSON line)", BenchGenerateCommand.run),
 ]
 
