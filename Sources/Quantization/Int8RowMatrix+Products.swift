@@ -31,7 +31,7 @@ extension Int8RowMatrix: TileDecodedMatrix {
     public func backwardInput(_ dy: UnsafePointer<Float>, rows n: Int, accumulateInto dx: UnsafeMutablePointer<Float>,
                               isa: KernelISA = .best) {
         if n <= 0 || rows == 0 || columns == 0 { return }
-        backwardTiled(dy, rows: n, accumulateInto: dx, isa: isa)
+        backwardProduct(dy, rows: n, accumulateInto: dx, isa: isa)
     }
 
     func decodeTile(rows range: Range<Int>, columns cols: Range<Int>, into out: UnsafeMutablePointer<Float>, isa: KernelISA) {

@@ -6,7 +6,7 @@ import Tensor
 ///
 /// N <= `tuning.gemvMaxBatch`: one matrix-vector product per input row, decoding codes in registers
 /// (AVX2 table lookups), split over threads by output rows. Larger N: small tiles of W are decoded
-/// into per-thread float buffers and multiplied with sgemm (`TileDecodedMatrix`).
+/// into float buffers and multiplied with sgemm (`TileDecodedMatrix`).
 extension NF4Matrix: TileDecodedMatrix {
     var columnGranule: Int { Self.blockSize }
 
@@ -35,7 +35,7 @@ extension NF4Matrix: TileDecodedMatrix {
     public func backwardInput(_ dy: UnsafePointer<Float>, rows n: Int, accumulateInto dx: UnsafeMutablePointer<Float>,
                               isa: KernelISA = .best) {
         if n <= 0 || rows == 0 || columns == 0 { return }
-        backwardTiled(dy, rows: n, accumulateInto: dx, isa: isa)
+        backwardProduct(dy, rows: n, accumulateInto: dx, isa: isa)
     }
 
     func decodeTile(rows range: Range<Int>, columns cols: Range<Int>, into out: UnsafeMutablePointer<Float>, isa: KernelISA) {

@@ -37,7 +37,21 @@ extension TileDecodedMatrix {
         }
     }
 
-    /// dx[N, columns] += dy[N, rows] W: column tiles (about `tuning.backwardTileColumns` wide, whole
+    /// Batches of at least this many rows take `backwardRowChunked` in the input-gradient product (a
+    /// threaded sgemm splits N x columns evenly; measured at N = 1024 on SmolLM2 shapes it reaches the
+    /// dense sgemm's speed, while column tiles lose up to 10% to tiles that do not divide evenly).
+    static var rowChunkedMinBatch: Int { 64 }
+
+    /// dx[N, columns] += dy[N, rows] W, choosing `backwardRowChunked` or `backwardTiled` by batch size.
+    func backwardProduct(_ dy: UnsafePointer<Float>, rows n: Int, accumulateInto dx: UnsafeMutablePointer<Float>, isa: KernelISA) {
+        if n >= Self.rowChunkedMinBatch {
+            backwardRowChunked(dy, rows: n, accumulateInto: dx, isa: isa)
+        } else {
+            backwardTiled(dy, rows: n, accumulateInto: dx, isa: isa)
+        }
+    }
+
+    /// dx[N, columns] += dy[N, rows] W for smaller N: column tiles (about `tuning.backwardTileColumns` wide, whole
     /// granules) in parallel, each decoded `tuning.backwardRowChunk` rows at a time and accumulated
     /// into its own columns of dx with single-threaded sgemm.
     func backwardTiled(_ dy: UnsafePointer<Float>, rows n: Int, accumulateInto dx: UnsafeMutablePointer<Float>, isa: KernelISA) {
@@ -62,6 +76,23 @@ extension TileDecodedMatrix {
             BLAS.singleThreaded { Parallel.forEachChunk(tiles, body) }
         } else {
             body(0..<tiles)
+        }
+    }
+
+    /// dx[N, columns] += dy[N, rows] W for large N: chunks of whole W rows (at most
+    /// `tuning.backwardRowChunk` rows and, for at least 16 rows, at most `tuning.forwardTileFloats`
+    /// floats) are decoded one after another into one buffer and accumulated with threaded sgemm
+    /// (m = N, n = columns, k = chunk rows), so the threads split N x columns evenly whatever the block size.
+    func backwardRowChunked(_ dy: UnsafePointer<Float>, rows n: Int, accumulateInto dx: UnsafeMutablePointer<Float>, isa: KernelISA) {
+        let budget = Swift.max(16, tuning.forwardTileFloats / Swift.max(columns, 1))
+        let chunk = Swift.max(1, Swift.min(rows, tuning.backwardRowChunk, budget))
+        let buffer = AlignedBuffer<Float>(count: chunk * columns)
+        var r0 = 0
+        while r0 < rows {
+            let r1 = Swift.min(rows, r0 + chunk)
+            decodeTile(rows: r0..<r1, columns: 0..<columns, into: buffer.pointer, isa: isa)
+            BLAS.gemm(m: n, n: columns, k: r1 - r0, a: dy + r0, lda: rows, b: buffer.pointer, ldb: columns, beta: 1, c: dx, ldc: columns)
+            r0 = r1
         }
     }
 
