@@ -27,6 +27,7 @@ let package = Package(
         .target(name: "Inference", dependencies: ["Models", "Tokenizers", "Training", "IO", "Quantization"], swiftSettings: release),
         .target(name: "Evaluation", dependencies: ["Models", "Tensor"], swiftSettings: release),
         .target(name: "Distributed", dependencies: ["CMPI", "Tensor"], swiftSettings: release),
+        .executableTarget(name: "fingpt-mpi-selftest", dependencies: ["Distributed", "CMPI"], swiftSettings: release),
         .executableTarget(name: "fingpt", dependencies: ["Tensor", "NN", "Models", "Optim", "IO", "Quantization", "Tokenizers", "Data", "Training", "Evaluation", "Inference"],
                           swiftSettings: release),
         .target(name: "TestSupport", dependencies: ["Tensor"], path: "Tests/TestSupport"),
