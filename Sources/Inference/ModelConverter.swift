@@ -67,9 +67,45 @@ public enum ModelConverter {
             model = try LowRankFactorizer.merge(model)
         }
         let note = factorised ? (keepFactors && !output.hasSuffix(".gguf") ? " (low-rank factors kept)" : " (low-rank layers merged to dense)") : ""
+        try write(model: model, tokenizer: tokenizer, chatTemplate: chatTemplate, name: name, output: output, target: target, source: input)
+        return summary(output: output, target: target, parameters: model.config.parameterCount) + note
+    }
+
+    /// Base model + LoRA adapter -> one dense model (W + scaling B A) written like `convert` writes
+    /// (GGUF re-quantized to `target`, or a safetensors folder), for tools without adapter support.
+    public static func merge(base: String, adapter adapterPath: String, output: String, target: Target,
+                             tokenizerPath: String? = nil) throws -> String {
+        guard let model = try TrainableModelLoader.load(path: base) as? LlamaModel else {
+            throw ModelError.invalidConfig("\(base): merging adapters supports LLaMA-architecture models")
+        }
+        let merged = model.config.lowRankRanks.isEmpty ? model : try LowRankFactorizer.merge(model)
+        let adapter = try LanguageModelLoader.loadAdapter(adapterPath, base: merged.config)
+        try LoRAMerge.merge(adapter, into: merged)
+        var tokenizer = try tokenizerPath.map(LanguageModelLoader.tokenizer)
+        var chatTemplate: String? = nil
+        var name = (base as NSString).lastPathComponent
+        var isDir: ObjCBool = false
+        FileManager.default.fileExists(atPath: base, isDirectory: &isDir)
+        if isDir.boolValue {
+            let tj = (base as NSString).appendingPathComponent("tokenizer.json")
+            if tokenizer == nil, FileManager.default.fileExists(atPath: tj) { tokenizer = try LanguageModelLoader.tokenizer(tj) }
+        } else if !(try TrainableModelLoader.isCheckpoint(base)) {
+            let gguf = try GGUFFile(path: base)
+            if tokenizer == nil { tokenizer = try BPETokenizer(gguf: gguf) }
+            chatTemplate = try? gguf.string("tokenizer.chat_template")
+            if let n = try? gguf.string("general.name") { name = n + " + LoRA" }
+        }
+        try write(model: merged, tokenizer: tokenizer, chatTemplate: chatTemplate, name: name, output: output, target: target, source: base)
+        return summary(output: output, target: target, parameters: merged.config.parameterCount)
+            + " (LoRA r=\(adapter.config.rank) on \(adapter.modules.count) modules merged)"
+    }
+
+    /// Writes a LLaMA model as GGUF (path ending in .gguf) or as a Hugging Face safetensors folder.
+    static func write(model: LlamaModel, tokenizer: BPETokenizer?, chatTemplate: String?, name: String, output: String,
+                      target: Target, source: String) throws {
         if output.hasSuffix(".gguf") {
             guard let type = target.ggml else { throw ModelError.invalidInput("GGUF output supports \(Target.allCases.filter { $0.ggml != nil }.map(\.rawValue)), not \(target.rawValue)") }
-            guard let tokenizer else { throw ModelError.invalidInput("\(input): no tokenizer found; pass --tokenizer (a GGUF file or tokenizer.json)") }
+            guard let tokenizer else { throw ModelError.invalidInput("\(source): no tokenizer found; pass --tokenizer (a GGUF file or tokenizer.json)") }
             try GGUFExporter.writeLlama(model: model, tokenizer: tokenizer, type: type, name: name, chatTemplate: chatTemplate, to: output)
         } else {
             guard let dtype = target.safetensors else { throw ModelError.invalidInput("safetensors output supports f32, f16 and bf16, not \(target.rawValue)") }
@@ -84,8 +120,11 @@ public enum ModelConverter {
             var w = SafetensorsWriter(metadata: ["format": "pt"])
             for e in model.parameters.entries { w.add(e.name, model.parameters[e.name]) }
             try w.write(to: (output as NSString).appendingPathComponent("model.safetensors"), dtype: dtype)
+            if let tokenizer, tokenizer.source.hasSuffix("tokenizer.json"), FileManager.default.fileExists(atPath: tokenizer.source) {
+                let dst = (output as NSString).appendingPathComponent("tokenizer.json")
+                if tokenizer.source != dst { try AtomicFile.write(try Data(contentsOf: URL(fileURLWithPath: tokenizer.source)), to: dst) }
+            }
         }
-        return summary(output: output, target: target, parameters: model.config.parameterCount) + note
     }
 
     /// A fingpt GPT-2 checkpoint as a Hugging Face GPT-2 folder (Conv1D weights stored [in, out], as

@@ -65,7 +65,9 @@ public enum FinetuneBenchmark {
         let tokens = (0..<n).map { _ in Int32(rng.nextInt(below: vocab)) }
         let targets = Array(tokens.dropFirst()) + [tokens[0]]
         var times: [Double] = [], losses: [Float] = []
+        let profiler = PhaseTimer()
         for i in 0..<(warmup + steps) {
+            if i == warmup { model.profiler = profiler }
             let t0 = DispatchTime.now().uptimeNanoseconds
             model.zeroGradients()
             model.setStochasticSeed(UInt64(i))
@@ -78,6 +80,9 @@ public enum FinetuneBenchmark {
             if i >= warmup { times.append(dt) }
         }
         let mean = times.reduce(0, +) / Double(max(1, times.count))
+        if ProcessInfo.processInfo.environment["FINGPT_PROFILE"] != nil {
+            FileHandle.standardError.write(Data(("per-step profile (ms):\n" + profiler.report(divideBy: max(1, steps)) + "\n").utf8))
+        }
         return Result(mode: mode.rawValue, checkpointing: recompute, batch: batch, seq: seq, steps: steps, tokensPerSecond: Double(n) / mean,
                       msPerStep: mean * 1000, peakRSSMB: Double(ResourceUsage.peakResidentBytes()) / 1e6, frozenMB: Double(frozenBytes) / 1e6,
                       trainableParameters: model.parameters.parameterCount, activationMB: Double(model.activationBytes) / 1e6,
