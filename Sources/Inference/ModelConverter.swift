@@ -52,7 +52,10 @@ public enum ModelConverter {
             if tokenizer == nil, FileManager.default.fileExists(atPath: tj) { tokenizer = try LanguageModelLoader.tokenizer(tj) }
         } else if try TrainableModelLoader.isCheckpoint(input) {
             let loaded = try Checkpoint(path: input).loadModel()
-            if let gpt2 = loaded as? GPT2Model { return try exportGPT2(model: gpt2, output: output, target: target) }
+            if let gpt2 = loaded as? GPT2Model {
+                if output.hasSuffix(".gguf") { return try exportGPT2GGUF(model: gpt2, output: output, target: target, tokenizer: tokenizer, source: input) }
+                return try exportGPT2(model: gpt2, output: output, target: target)
+            }
             guard let llama = loaded as? LlamaModel else { throw ModelError.invalidConfig("\(input): cannot export a \(loaded.configuration.architecture) checkpoint") }
             model = llama
         } else {
@@ -130,6 +133,16 @@ public enum ModelConverter {
     /// A fingpt GPT-2 checkpoint as a Hugging Face GPT-2 folder (Conv1D weights stored [in, out], as
     /// transformers' GPT2LMHeadModel expects). Factorised layers are merged into dense weights
     /// (W = B A), since transformers has no factorised GPT-2.
+    /// A fingpt GPT-2 checkpoint as GGUF for llama.cpp (factorised layers merged to dense).
+    static func exportGPT2GGUF(model factorised: GPT2Model, output: String, target: Target, tokenizer: BPETokenizer?, source: String) throws -> String {
+        guard let type = target.ggml else { throw ModelError.invalidInput("GGUF output supports \(Target.allCases.filter { $0.ggml != nil }.map(\.rawValue)), not \(target.rawValue)") }
+        guard let tokenizer else { throw ModelError.invalidInput("\(source): a checkpoint has no tokenizer; pass --tokenizer (a GGUF file or tokenizer.json)") }
+        let merged = factorised.config.lowRankRanks.isEmpty ? factorised : try LowRankFactorizer.merge(factorised)
+        try GGUFExporter.writeGPT2(model: merged, tokenizer: tokenizer, type: type, name: (source as NSString).lastPathComponent, to: output)
+        return summary(output: output, target: target, parameters: merged.config.parameterCount)
+            + (factorised.config.lowRankRanks.isEmpty ? "" : " (low-rank layers merged to dense)")
+    }
+
     static func exportGPT2(model factorised: GPT2Model, output: String, target: Target) throws -> String {
         guard let dtype = target.safetensors, !output.hasSuffix(".gguf") else {
             throw ModelError.invalidInput("GPT-2 checkpoints export to Hugging Face folders (f32, f16, bf16); GGUF export is for LLaMA models")

@@ -5,6 +5,7 @@ let commands: [(name: String, summary: String, run: ([String]) throws -> Void)] 
     ("pretrain", "pretrain a GPT-2 or LLaMA model (from scratch, low-rank, or from a pretrained one)", PretrainCommand.run),
     ("finetune", "LoRA / QLoRA (or full) instruction finetuning of a LLaMA model on JSONL data", FinetuneCommand.run),
     ("merge", "merge a LoRA adapter into its base model (GGUF at a chosen type, or safetensors)", MergeCommand.run),
+    ("split", "hold out a dev share of instruction JSONL files (seeded, stable)", SplitCommand.run),
     ("lowrank", "factorise a dense checkpoint by truncated SVD (or merge factors back)", LowRankCommand.run),
     ("sample", "generate text from a pretraining checkpoint", SampleCommand.run),
     ("generate", "continue a prompt with a model (GGUF, Hugging Face folder or checkpoint)", GenerateCommand.run),
