@@ -25,7 +25,7 @@ let package = Package(
         .target(name: "Data", dependencies: ["Tensor", "IO", "Tokenizers"], swiftSettings: release),
         .target(name: "Training", dependencies: ["Tensor", "NN", "Optim", "Models", "Data", "IO", "Tokenizers", "Quantization"], swiftSettings: release),
         .target(name: "Inference", dependencies: ["Models", "Tokenizers", "Training", "IO", "Quantization"], swiftSettings: release),
-        .target(name: "Evaluation", dependencies: ["Models", "Tensor"], swiftSettings: release),
+        .target(name: "Evaluation", dependencies: ["Models", "Tensor", "Tokenizers"], swiftSettings: release),
         .target(name: "Distributed", dependencies: ["CMPI", "Tensor"], swiftSettings: release),
         .executableTarget(name: "fingpt-mpi-selftest", dependencies: ["Distributed", "CMPI"], swiftSettings: release),
         .executableTarget(name: "fingpt", dependencies: ["Tensor", "NN", "Models", "Optim", "IO", "Quantization", "Tokenizers", "Data", "Training", "Evaluation", "Inference"],
@@ -42,7 +42,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Inference", "Models", "NN", "Optim", "Data", "Tokenizers", "Tensor", "TestSupport"]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "Models", "Tokenizers", "IO", "Quantization", "Evaluation", "Training", "NN", "Tensor", "TestSupport"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Models", "Tensor", "TestSupport"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Models", "Tensor", "Tokenizers", "Inference", "TestSupport"]),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]

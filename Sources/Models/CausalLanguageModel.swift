@@ -9,6 +9,19 @@ public protocol CausalLanguageModel: AnyObject {
     func reset()
     /// Appends tokens; returns logits of the last token ([V]) or of all of them ([n * V]).
     func forward(_ tokens: [Int32], allLogits: Bool) throws -> [Float]
+    /// Drops cached positions beyond `count`, so the next `forward` continues after the first
+    /// `count` tokens (reusing a shared prompt prefix). Throws when the model cannot roll back.
+    func truncate(to count: Int) throws
+}
+
+extension CausalLanguageModel {
+    /// Models without a rollable cache: only a full reset is possible.
+    public func truncate(to count: Int) throws {
+        if count <= 0 { reset(); return }
+        guard count >= position else {
+            throw ModelError.invalidInput("\(type(of: self)) cannot roll its cache back from \(position) to \(count) positions")
+        }
+    }
 }
 
 extension LlamaRunner: CausalLanguageModel {

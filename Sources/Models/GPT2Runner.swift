@@ -23,6 +23,8 @@ public final class GPT2Runner: CausalLanguageModel, @unchecked Sendable {
 
     public var vocabularySize: Int { model.config.vocabSize }
     public func reset() { position = 0 }
+    /// Drops cached positions beyond `count` (e.g. to reuse a shared prompt prefix).
+    public func truncate(to count: Int) { position = min(position, max(0, count)) }
 
     public func forward(_ tokens: [Int32], allLogits: Bool = false) throws -> [Float] {
         let cfg = model.config, p = model.parameters

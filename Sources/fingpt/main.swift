@@ -11,6 +11,7 @@ let commands: [(name: String, summary: String, run: ([String]) throws -> Void)] 
     ("generate", "continue a prompt with a model (GGUF, Hugging Face folder or checkpoint)", GenerateCommand.run),
     ("chat", "chat with an instruct model, reading messages from standard input", ChatCommand.run),
     ("perplexity", "sliding-window perplexity of a text file", PerplexityCommand.run),
+    ("eval", "FinGPT sentiment benchmark, per-document perplexity, multiple-choice tasks", EvalCommand.run),
     ("convert", "convert LLaMA models between GGUF and Hugging Face safetensors", ConvertCommand.run),
     ("inspect", "show a model file's metadata, tensors, parameter count and size", InspectCommand.run),
     ("bench-train", "time GPT-2 training steps on random tokens (JSON line)", BenchTrainCommand.run),
