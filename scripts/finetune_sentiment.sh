@@ -26,10 +26,10 @@ score() {
 }
 score zero-shot
 start=$(date +%s)
-/usr/bin/time -v "$FINGPT" finetune --model "$MODEL" --out "$OUT/finetune" --quant nf4 --recompute --seed "$SEED" \
+"$FINGPT" finetune --model "$MODEL" --out "$OUT/finetune" --quant nf4 --recompute --seed "$SEED" \
   --data "$OUT/split/fpb_train.train.jsonl:6" --data "$OUT/split/fiqa_train.train.jsonl:21" --data "$OUT/split/tfns_train.train.jsonl:2" \
   --steps "$STEPS" --batch 4 --lr 3e-4 --warmup 10 --dev-fraction 0.02 --eval-every 100 --eval-batches 16 --checkpoint-every 100 --quiet \
-  2> >(tee "$OUT/finetune.err" >&2)
+  | tee "$OUT/finetune.out"
 echo "training wall time: $(( $(date +%s) - start )) s"
 score finetuned --adapter "$OUT/finetune"
 python3 scripts/summarize_finetune_sentiment.py "$OUT"

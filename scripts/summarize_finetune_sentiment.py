@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Zero-shot vs finetuned table for scripts/finetune_sentiment.sh (reads OUT/eval/*.json and OUT/finetune.err)."""
+"""Zero-shot vs finetuned table for scripts/finetune_sentiment.sh (reads OUT/eval/*.json and OUT/finetune.out)."""
 import json
 import os
 import re
@@ -19,11 +19,11 @@ def main(out):
     for name, r in rows:
         z, f = r["zero-shot"], r["finetuned"]
         print(f"{name:10} {z[3]:>4}  {z[0]:13.3f} {z[1]:8.3f} {z[2]:6.3f}   {f[0]:13.3f} {f[1]:8.3f} {f[2]:6.3f}   {100 * (f[0] - z[0]):+5.1f}pt")
-    err = open(os.path.join(out, "finetune.err")).read() if os.path.exists(os.path.join(out, "finetune.err")) else ""
-    for pattern, label in ((r"Maximum resident set size \(kbytes\): (\d+)", "peak RSS MB"),):
-        m = re.search(pattern, err)
-        if m:
-            print(f"{label}: {int(m.group(1)) / 1024:.0f}")
+    path = os.path.join(out, "finetune.out")
+    text = open(path).read() if os.path.exists(path) else ""
+    m = re.search(r"finetuned (\d+) steps in ([0-9.]+) s \(([0-9]+) tokens/s, peak RSS ([0-9]+) MB\)", text)
+    if m:
+        print(f"training: {m.group(1)} steps in {float(m.group(2)):.0f} s ({m.group(3)} tokens/s), peak RSS {m.group(4)} MB")
 
 
 if __name__ == "__main__":
