@@ -18,6 +18,8 @@ public final class GPT2Model: @unchecked Sendable {
     var activations: GPT2Activations?
     /// When set, forward and backward phases are timed into it (benchmarks and profiles).
     public var profiler: PhaseTimer?
+    /// Called from backward as each gradient group becomes final (data-parallel bucket overlap).
+    public var gradientReadyHook: ((GradientGroup) -> Void)?
 
     @inline(__always)
     func timed(_ name: String, _ body: () -> Void) {
@@ -230,12 +232,15 @@ public final class GPT2Model: @unchecked Sendable {
         LayerNorm.backward(dinp: a.dres, dweight: g.pointer("transformer.ln_f.weight"), dbias: g.pointer("transformer.ln_f.bias"),
                            dout: a.dln, inp: a.residuals[config.layers], weight: parameters.pointer("transformer.ln_f.weight"),
                            mean: a.lnfMean, rstd: a.lnfRstd, rows: n, channels: c)
+        gradientReadyHook?(.head)
         for l in stride(from: config.layers - 1, through: 0, by: -1) {
             if recompute { timed("recompute") { blockForward(l, a) } }
             blockBackward(l, a)
+            gradientReadyHook?(.block(l))
         }
         timed("embedding") { Embedding.backward(dwte: g.pointer("transformer.wte.weight"), dwpe: g.pointer("transformer.wpe.weight"),
                            dout: a.dres, tokens: a.tokens, batch: batch, seq: seq, channels: c) }
+        gradientReadyHook?(.embedding)
         return result
     }
 

@@ -11,7 +11,10 @@ final class LlamaActivations {
     let batch: Int, seq: Int
     let recompute: Bool
     let storage: AlignedBuffer<Float>
-    let residuals: [UnsafeMutablePointer<Float>]
+    /// The blocks this arena holds activations for (all of them outside pipeline parallelism).
+    let layers: Range<Int>
+    /// residuals[l] is block l's input, residuals[l+1] its output (for l in `layers`).
+    let residuals: LayerSlots<UnsafeMutablePointer<Float>>
     let blocks: [Block]
     let lnf, rstdf: UnsafeMutablePointer<Float>
     let dres, dln, dq, dk, dv, datty, dgate, dup, dact, dhidden: UnsafeMutablePointer<Float>
@@ -20,10 +23,13 @@ final class LlamaActivations {
     let tokens: UnsafeMutablePointer<Int32>
     let targets: UnsafeMutablePointer<Int32>
 
-    init(config cfg: LlamaConfig, batch: Int, seq: Int, recompute: Bool, hiddenRanks ranks: [Int], droppedWidth: Int) {
+    init(config cfg: LlamaConfig, batch: Int, seq: Int, recompute: Bool, hiddenRanks ranks: [Int], droppedWidth: Int,
+         layers: Range<Int>? = nil) {
         self.batch = batch
         self.seq = seq
         self.recompute = recompute
+        let layers = layers ?? 0..<cfg.layers
+        self.layers = layers
         let n = batch * seq, c = cfg.hiddenSize, qd = cfg.qDim, kd = cfg.kvDim, im = cfg.intermediateSize
         let blockSizes = [n * c, n, n * qd, n * kd, n * kd, n * qd, batch * cfg.heads * seq * seq, n * c, n * c, n, n * im, n * im, n * im]
         let round: (Int) -> Int = { ($0 + 15) / 16 * 16 }
@@ -32,8 +38,8 @@ final class LlamaActivations {
         let scratch = [n * c, n * c, n * qd, n * kd, n * kd, n * qd, n * im, n * im, n * im, n * c, n, n * max(1, ranks.max() ?? 0),
                        max(1, n * droppedWidth)]
             .map(round).reduce(0, +)
-        let sets = recompute ? 1 : cfg.layers
-        storage = AlignedBuffer<Float>(count: sets * perBlock + (cfg.layers + 1) * round(n * c) + scratch)
+        let sets = recompute ? 1 : layers.count
+        storage = AlignedBuffer<Float>(count: sets * perBlock + (layers.count + 1) * round(n * c) + scratch)
         var cursor = storage.pointer
         func take(_ count: Int) -> UnsafeMutablePointer<Float> { defer { cursor += round(count) }; return cursor }
         var blocks: [Block] = []
@@ -45,7 +51,7 @@ final class LlamaActivations {
                                 hq: h[0], hk: h[1], hv: h[2], ho: h[3], hgate: h[4], hup: h[5], hdown: h[6]))
         }
         self.blocks = blocks
-        residuals = (0...cfg.layers).map { _ in take(n * c) }
+        residuals = LayerSlots(first: layers.lowerBound, items: (0...layers.count).map { _ in take(n * c) })
         lnf = take(n * c); rstdf = take(n)
         dres = take(n * c); dln = take(n * c); dq = take(n * qd); dk = take(n * kd); dv = take(n * kd); datty = take(n * qd)
         dgate = take(n * im); dup = take(n * im); dact = take(n * im); dhidden = take(n * max(1, ranks.max() ?? 0))
@@ -59,6 +65,6 @@ final class LlamaActivations {
         targets.deallocate()
     }
 
-    func block(_ layer: Int) -> Block { recompute ? blocks[0] : blocks[layer] }
+    func block(_ layer: Int) -> Block { recompute ? blocks[0] : blocks[layer - layers.lowerBound] }
     var bytes: Int { storage.byteCount }
 }

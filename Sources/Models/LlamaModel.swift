@@ -28,6 +28,8 @@ public final class LlamaModel: @unchecked Sendable {
         didSet { if recompute != oldValue { activations = nil } }
     }
     public var profiler: PhaseTimer?
+    /// Called from backward as each gradient group becomes final (data-parallel bucket overlap).
+    public var gradientReadyHook: ((GradientGroup) -> Void)?
     public let rope: RotaryEmbedding
 
     var activations: LlamaActivations?
@@ -335,14 +337,17 @@ public final class LlamaModel: @unchecked Sendable {
         a.dres.update(repeating: 0, count: n * c)
         RMSNorm.backward(dinp: a.dres, dweight: weightGrad("model.norm.weight"), dout: a.dln, inp: a.residuals[config.layers],
                          weight: weight("model.norm.weight"), rstd: a.rstdf, rows: n, channels: c)
+        gradientReadyHook?(.head)
         for l in stride(from: config.layers - 1, through: 0, by: -1) {
             if recompute { timed("recompute") { blockForward(l, a) } }
             blockBackward(l, a)
+            gradientReadyHook?(.block(l))
         }
         if frozen == nil { timed("embedding") {
             Embedding.backward(dwte: gradients.pointer("model.embed_tokens.weight"), dwpe: nil, dout: a.dres, tokens: a.tokens,
                                batch: batch, seq: seq, channels: c)
         } }
+        gradientReadyHook?(.embedding)
         return result
     }
 

@@ -1,4 +1,5 @@
 import Data
+import Distributed
 import Foundation
 import IO
 import Models
@@ -35,6 +36,9 @@ public struct FinetuneJob {
     /// Stop after this step (the run resumes from its checkpoint as if never interrupted).
     public var stopAt: Int?
     public var showProgress = true
+    /// All processes of the run (a single process unless launched by mpirun) and how they split the work.
+    public var communicator: Communicator = SingleProcessCommunicator()
+    public var layout: ParallelLayout = .single
 
     public init(modelPath: String, data: [InstructionDataSpec], outputDirectory: String) throws {
         self.modelPath = modelPath
@@ -134,8 +138,9 @@ public struct FinetuneJob {
                        config.dropout, config.useRSLoRA ? " (rsLoRA)" : "", config.targets.map(\.rawValue).joined(separator: ","),
                        adapter.parameterCount))
         }
-        try writeSettings(training: training)
-        let trainer = try Trainer(model: model, data: source, config: training, outputDirectory: outputDirectory)
+        if communicator.rank == 0 { try writeSettings(training: training) }
+        let trainer = try Trainer(model: model, data: source, config: training, outputDirectory: outputDirectory,
+                                  communicator: communicator, layout: layout)
         trainer.showProgress = showProgress
         trainer.log = log
         if resume {
@@ -145,7 +150,7 @@ public struct FinetuneJob {
         let summary = try trainer.run(stoppingAt: stopAt)
         var result = Result(summary: summary, adapterDirectory: nil, adapterGGUF: nil, frozenBytes: frozenBytes,
                             trainableParameters: model.parameters.parameterCount)
-        if let adapter = model.adapter, trainer.step == training.steps {
+        if let adapter = model.adapter, trainer.step == training.steps, trainer.isLoggingRank {
             let dir = (outputDirectory as NSString).appendingPathComponent("adapter")
             try LoRAPEFTFormat.save(adapter, to: dir)
             let gguf = (outputDirectory as NSString).appendingPathComponent("adapter.gguf")

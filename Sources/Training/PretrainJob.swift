@@ -1,4 +1,5 @@
 import Data
+import Distributed
 import Foundation
 import IO
 import Models
@@ -31,6 +32,9 @@ public struct PretrainJob {
     /// GGUF file or a Hugging Face folder) with a fresh optimizer and schedule.
     public var initFrom: String?
     public var showProgress = true
+    /// All processes of the run (a single process unless launched by mpirun) and how they split the work.
+    public var communicator: Communicator = SingleProcessCommunicator()
+    public var layout: ParallelLayout = .single
 
     public init(dataDirectory: String, outputDirectory: String) {
         self.dataDirectory = dataDirectory
@@ -75,18 +79,28 @@ public struct PretrainJob {
         }
         if !resume, let minutes {
             training.steps = try PretrainJob.steps(for: minutes, model: model, training: training)
+            // every rank must run the same number of steps: rank 0's estimate wins
+            let agreed = try communicator.broadcast(bytes: Array(String(training.steps).utf8), root: 0)
+            training.steps = Int(String(decoding: agreed, as: UTF8.self)) ?? training.steps
             log(String(format: "time budget %.1f min: %d steps", minutes, training.steps))
         }
         let w = config.linearWeightCounts
         log("model: " + config.summary + String(format: ", context %d, vocab %d", config.contextLength, config.vocabularySize)
             + (config.lowRankRanks.isEmpty ? "" : String(format: " (linear weights %.2fx smaller)", Double(w.dense) / Double(w.actual))))
         log("data: \(source.manifest.trainTokens) training and \(source.manifest.valTokens) validation tokens from \(dataDirectory)")
-        let trainer = try Trainer(model: model, data: source, config: training, outputDirectory: outputDirectory)
+        let trainer = try Trainer(model: model, data: source, config: training, outputDirectory: outputDirectory,
+                                  communicator: communicator, layout: layout)
         trainer.showProgress = showProgress
         trainer.log = log
+        if !layout.isSingleProcess {
+            log(String(format: "parallel: %d data-parallel x %d pipeline stages%@ on %d ranks", layout.dataParallel, layout.pipelineStages,
+                       layout.pipelineStages > 1 ? " x \(layout.microBatches) micro-batches (1F1B)" : "", communicator.size))
+        }
         if resume { try trainer.resume() }
-        try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
-        try AtomicFile.write(try prettyJSON(config), to: (outputDirectory as NSString).appendingPathComponent("config.json"))
+        if trainer.isLoggingRank {
+            try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
+            try AtomicFile.write(try prettyJSON(config), to: (outputDirectory as NSString).appendingPathComponent("config.json"))
+        }
         return try trainer.run()
     }
 

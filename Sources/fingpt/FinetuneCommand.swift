@@ -1,4 +1,5 @@
 import Data
+import Distributed
 import Foundation
 import Models
 import Training
@@ -22,11 +23,14 @@ enum FinetuneCommand {
       recomputes each block in backward. Writes checkpoint.bin, log.jsonl, loss.svg, finetune.json and at
       the end adapter/ (PEFT: adapter_config.json + adapter_model.safetensors) and adapter.gguf (llama.cpp).
       --resume continues from --out/checkpoint.bin exactly.
+                    [--data-parallel N] [--pipeline-stages S] [--micro-batches M] [--bucket-mb 4]
+    \(PretrainCommand.parallelUsage)
     """
 
     static func run(_ args: [String]) throws {
         var a = try Arguments(args, flagNames: ["full", "rslora", "recompute", "resume", "quiet", "help"])
         if a.flag("help") { print(usage); return }
+        let world = try Communicators.world()
         let specs = try a.strings("data").map { try InstructionDataSpec(parsing: $0) }
         guard !specs.isEmpty else { throw CLIError.usage("give at least one --data FILE[:REPEAT]\n" + usage) }
         var job = try FinetuneJob(modelPath: try a.require("model"), data: specs, outputDirectory: try a.require("out"))
@@ -56,8 +60,12 @@ enum FinetuneCommand {
         if let e = try a.float("epochs") { job.epochs = Double(e) }
         job.resume = a.flag("resume")
         job.showProgress = !a.flag("quiet")
+        job.communicator = world
+        job.layout = try PretrainCommand.parallelLayout(&a, world: world)
         try a.checkAllUsed()
-        let r = try job.run { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+        let r = try job.run(log: PretrainCommand.rankZeroLog(world))
+        try Communicators.finalize(world)
+        guard world.rank == 0 else { return }
         let s = r.summary
         let last = s.steps.last.map { String(format: "%.4f", $0.loss) } ?? "-"
         let val = s.validation.last.map { String(format: "%.4f", $0.loss) } ?? "-"

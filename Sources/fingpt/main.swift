@@ -27,6 +27,8 @@ func printUsage() {
 }
 
 let argv = Array(CommandLine.arguments.dropFirst())
+/// "rank N: " when launched by mpirun (pretrain and finetune start MPI through `Communicators.world()`).
+let rankPrefix = ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_RANK"].map { "rank \($0): " } ?? ""
 guard let name = argv.first, name != "--help", name != "-h", name != "help" else {
     printUsage()
     exit(argv.isEmpty ? 1 : 0)
@@ -39,9 +41,10 @@ guard let command = commands.first(where: { $0.name == name }) else {
 do {
     try command.run(Array(argv.dropFirst()))
 } catch let e as CLIError {
-    FileHandle.standardError.write(Data("error: \(e)\n".utf8))
+    FileHandle.standardError.write(Data("\(rankPrefix)error: \(e)\n".utf8))
     exit(2)
 } catch {
-    FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+    // under mpirun a failed rank exits without finalizing MPI; mpirun then ends the others
+    FileHandle.standardError.write(Data("\(rankPrefix)error: \(error)\n".utf8))
     exit(1)
 }
