@@ -6,11 +6,11 @@ MODEL := $(CACHE)/models/SmolLM2-135M-Instruct.Q4_1.gguf
 FINGPT := .build/release/fingpt
 SHARED_CORPUS := ../shared/data/corpus/fin_corpus_train.txt
 CORPUS ?= $(or $(FINGPT_CORPUS),$(if $(wildcard $(SHARED_CORPUS)),$(SHARED_CORPUS),data/sample/fin_sample_corpus.txt))
-QUICKSTART_DIR ?= runs/quickstart
-QUICKSTART_MINUTES ?= 3
+PRETRAIN_DIR ?= runs/pretrain-demo
+PRETRAIN_MINUTES ?= 3
 APT_PACKAGES := libopenblas-dev libopenmpi-dev openmpi-bin pkg-config
 
-.PHONY: all setup setup-system setup-model build test quickstart bench bench-train clean
+.PHONY: all setup setup-system setup-model build test quickstart finetune-sentiment pretrain-demo bench bench-train clean
 
 all: build
 
@@ -43,15 +43,24 @@ test: setup
 	$(SWIFT) test --skip-build --disable-swift-testing 2>&1 | tee $(CACHE)/test.log; status=$${PIPESTATUS[0]}; \
 	python3 .ci/summarize_tests.py $(CACHE)/test.log; exit $$status
 
-## Tokenizes a corpus, pretrains a small GPT-2 for a few minutes, samples from it, then chats with SmolLM2.
+## The main job: SmolLM2 scored zero-shot on financial sentiment, QLoRA-finetuned, scored again,
+## exported (PEFT adapter, llama.cpp LoRA, merged 4-bit GGUF), then asked a financial question.
 quickstart: setup build
-	@echo "== 1/3 prepare: tokenizing $(CORPUS) with the SmolLM2 tokenizer"
-	$(FINGPT) prepare --corpus $(CORPUS) --tokenizer $(MODEL) --out $(QUICKSTART_DIR)/data
-	@echo "== 2/3 pretrain: GPT-2 'mini' preset for about $(QUICKSTART_MINUTES) minutes (checkpoint, log.jsonl, loss.svg in $(QUICKSTART_DIR)/model)"
-	$(FINGPT) pretrain --preset mini --data $(QUICKSTART_DIR)/data --tokenizer $(MODEL) --out $(QUICKSTART_DIR)/model \
-	  --batch 8 --seq 128 --lr 2e-3 --warmup 20 --minutes $(QUICKSTART_MINUTES) --eval-every 50 --checkpoint-every 100
+	bash scripts/quickstart.sh
+
+## The FinGPT recipe on ../shared/data/sentiment (see bench/RESULTS.md for its figures).
+finetune-sentiment: setup build
+	bash scripts/finetune_sentiment.sh
+
+## Tokenizes a corpus, pretrains a small GPT-2 for a few minutes and samples from it.
+pretrain-demo: setup build
+	@echo "== 1/4 prepare: tokenizing $(CORPUS) with the SmolLM2 tokenizer"
+	$(FINGPT) prepare --corpus $(CORPUS) --tokenizer $(MODEL) --out $(PRETRAIN_DIR)/data
+	@echo "== 2/4 pretrain: GPT-2 'mini' preset for about $(PRETRAIN_MINUTES) minutes (checkpoint, log.jsonl, loss.svg in $(PRETRAIN_DIR)/model)"
+	$(FINGPT) pretrain --preset mini --data $(PRETRAIN_DIR)/data --tokenizer $(MODEL) --out $(PRETRAIN_DIR)/model \
+	  --batch 8 --seq 128 --lr 2e-3 --warmup 20 --minutes $(PRETRAIN_MINUTES) --eval-every 50 --checkpoint-every 100
 	@echo "== 3/4 sample from the trained model"
-	$(FINGPT) sample --checkpoint $(QUICKSTART_DIR)/model/checkpoint.bin --tokenizer $(MODEL) \
+	$(FINGPT) sample --checkpoint $(PRETRAIN_DIR)/model/checkpoint.bin --tokenizer $(MODEL) \
 	  --prompt "The Federal Reserve" --tokens 60 --temperature 0.8 --top-k 40 --seed 1
 	@echo "== 4/4 SmolLM2-135M-Instruct (Q4_1 GGUF, computed on its quantized weights) answers a financial question"
 	$(FINGPT) generate --model $(MODEL) --chat --system "You are a concise financial analyst." \

@@ -4,10 +4,10 @@ import Models
 import Quantization
 import Tokenizers
 
-/// Writes LLaMA models as GGUF files that llama.cpp loads unchanged: llama.* hyper-parameters, the
-/// tokenizer in `tokenizer.ggml.*`, q/k rows permuted to llama.cpp's rotary layout, matrices in the
-/// chosen type (4-bit types keep the token embedding in Q8_0, as llama.cpp's own quantizer does for
-/// tied embeddings), norms in F32.
+/// Writes LLaMA and GPT-2 models as GGUF files that llama.cpp loads unchanged: the architecture's
+/// hyper-parameters, the tokenizer in `tokenizer.ggml.*`, (LLaMA) q/k rows permuted to llama.cpp's
+/// rotary layout, matrices in the chosen type (4-bit types keep the token embedding in Q8_0, as
+/// llama.cpp's own quantizer does for tied embeddings), norms and biases in F32.
 public enum GGUFExporter {
     public static let supportedTypes: [GGMLType] = [.f32, .f16, .q8_0, .q4_0, .q4_1]
 
@@ -45,17 +45,7 @@ public enum GGUFExporter {
             set("llama.attention.value_length", .uint32(UInt32(cfg.headDim)))
         }
         set("llama.vocab_size", .uint32(UInt32(cfg.vocabSize)))
-        set("tokenizer.ggml.model", .string("gpt2"))
-        set("tokenizer.ggml.pre", .string(tokenizer.ggmlPreTokenizerName))
-        set("tokenizer.ggml.tokens", .array(elementType: .string, values: tokenizer.tokens.map { .string($0) }))
-        set("tokenizer.ggml.token_type", .array(elementType: .int32, values: tokenizer.tokenTypes.map { .int32($0.rawValue) }))
-        set("tokenizer.ggml.merges", .array(elementType: .string, values: tokenizer.mergeRules.map { .string($0) }))
-        if let b = tokenizer.bosID { set("tokenizer.ggml.bos_token_id", .uint32(UInt32(b))) }
-        if let e = tokenizer.eosID { set("tokenizer.ggml.eos_token_id", .uint32(UInt32(e))) }
-        if let p = tokenizer.padID { set("tokenizer.ggml.padding_token_id", .uint32(UInt32(p))) }
-        if let u = tokenizer.unknownID { set("tokenizer.ggml.unknown_token_id", .uint32(UInt32(u))) }
-        set("tokenizer.ggml.add_bos_token", .bool(tokenizer.addBOS))
-        if let chatTemplate { set("tokenizer.chat_template", .string(chatTemplate)) }
+        setTokenizer(&w, tokenizer, chatTemplate: chatTemplate)
 
         let p = model.parameters
         let embeddingType: GGMLType = type == .q4_0 || type == .q4_1 ? .q8_0 : type
@@ -78,6 +68,58 @@ public enum GGUFExporter {
         }
         try w.addTensor("output_norm.weight", p["model.norm.weight"], as: .f32)
         if !cfg.tieWordEmbeddings { try w.addTensor("output.weight", p["lm_head.weight"], as: type) }
+        try w.write(to: path)
+    }
+
+    /// The tokenizer as llama.cpp's `tokenizer.ggml.*` keys (byte-level BPE).
+    static func setTokenizer(_ w: inout GGUFWriter, _ tokenizer: BPETokenizer, chatTemplate: String?) {
+        func set(_ k: String, _ v: GGUFValue) { w.setValue(v, forKey: k) }
+        set("tokenizer.ggml.model", .string("gpt2"))
+        set("tokenizer.ggml.pre", .string(tokenizer.ggmlPreTokenizerName))
+        set("tokenizer.ggml.tokens", .array(elementType: .string, values: tokenizer.tokens.map { .string($0) }))
+        set("tokenizer.ggml.token_type", .array(elementType: .int32, values: tokenizer.tokenTypes.map { .int32($0.rawValue) }))
+        set("tokenizer.ggml.merges", .array(elementType: .string, values: tokenizer.mergeRules.map { .string($0) }))
+        if let b = tokenizer.bosID { set("tokenizer.ggml.bos_token_id", .uint32(UInt32(b))) }
+        if let e = tokenizer.eosID { set("tokenizer.ggml.eos_token_id", .uint32(UInt32(e))) }
+        if let p = tokenizer.padID { set("tokenizer.ggml.padding_token_id", .uint32(UInt32(p))) }
+        if let u = tokenizer.unknownID { set("tokenizer.ggml.unknown_token_id", .uint32(UInt32(u))) }
+        set("tokenizer.ggml.add_bos_token", .bool(tokenizer.addBOS))
+        if let chatTemplate { set("tokenizer.chat_template", .string(chatTemplate)) }
+    }
+
+    /// A dense GPT-2 model (merge factorised layers first) as llama.cpp's `gpt2` architecture: the
+    /// weights are already in PyTorch Linear layout [out, in], which is ggml's row layout.
+    public static func writeGPT2(model: GPT2Model, tokenizer: BPETokenizer, type: GGMLType, name: String, to path: String) throws {
+        guard supportedTypes.contains(type) else {
+            throw ModelError.invalidInput("GGUF export supports \(supportedTypes.map(\.description).joined(separator: ", ")), not \(type)")
+        }
+        let cfg = model.config
+        guard cfg.lowRankRanks.isEmpty else { throw ModelError.invalidInput("merge the low-rank layers before writing GGUF (llama.cpp has no factorised GPT-2)") }
+        guard tokenizer.vocabularySize == cfg.vocabSize else {
+            throw ModelError.invalidInput("the tokenizer has \(tokenizer.vocabularySize) tokens, the model \(cfg.vocabSize)")
+        }
+        var w = try GGUFWriter()
+        func set(_ k: String, _ v: GGUFValue) { w.setValue(v, forKey: k) }
+        set("general.architecture", .string("gpt2"))
+        set("general.name", .string(name))
+        set("general.file_type", .uint32(UInt32(fileType(type))))
+        if type.isQuantized { set("general.quantization_version", .uint32(2)) }
+        set("gpt2.context_length", .uint32(UInt32(cfg.contextLength)))
+        set("gpt2.embedding_length", .uint32(UInt32(cfg.embeddingSize)))
+        set("gpt2.feed_forward_length", .uint32(UInt32(4 * cfg.embeddingSize)))
+        set("gpt2.block_count", .uint32(UInt32(cfg.layers)))
+        set("gpt2.attention.head_count", .uint32(UInt32(cfg.heads)))
+        set("gpt2.attention.layer_norm_epsilon", .float32(cfg.layerNormEpsilon))
+        setTokenizer(&w, tokenizer, chatTemplate: nil)
+        let p = model.parameters
+        let embeddingType: GGMLType = type == .q4_0 || type == .q4_1 ? .q8_0 : type
+        for e in p.entries {
+            guard let g = TensorNameMapping.ggufName(forGPT2: e.name) else {
+                throw ModelError.invalidInput("no GGUF name for GPT-2 tensor \(e.name)")
+            }
+            let t: GGMLType = e.shape.count == 1 || e.name == "transformer.wpe.weight" ? .f32 : (e.name == "transformer.wte.weight" ? embeddingType : type)
+            try w.addTensor(g, p[e.name], as: t)
+        }
         try w.write(to: path)
     }
 }

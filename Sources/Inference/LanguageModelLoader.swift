@@ -17,6 +17,38 @@ public struct LoadedLanguageModel {
 /// dequantized), a Hugging Face folder (LLaMA or GPT-2, tokenizer.json), or a fingpt checkpoint.
 /// `tokenizerPath` (GGUF or tokenizer.json) overrides or supplies the tokenizer.
 public enum LanguageModelLoader {
+    /// With `adapterPath` (a PEFT adapter folder, a `fingpt finetune` output folder or its
+    /// checkpoint), a LoRA adapter is added on top of the LLaMA weights, which stay as stored.
+    public static func load(path: String, tokenizerPath: String? = nil, maxContext: Int? = nil, adapterPath: String?) throws -> LoadedLanguageModel {
+        let loaded = try load(path: path, tokenizerPath: tokenizerPath, maxContext: maxContext)
+        guard let adapterPath else { return loaded }
+        guard let runner = loaded.model as? LlamaRunner else {
+            throw ModelError.invalidInput("\(path): LoRA adapters are supported for LLaMA models")
+        }
+        let adapter = try loadAdapter(adapterPath, base: runner.config)
+        return LoadedLanguageModel(model: try runner.adapted(by: adapter), tokenizer: loaded.tokenizer,
+                                   description: loaded.description + " + LoRA r=\(adapter.config.rank) (\(adapter.modules.count) modules)",
+                                   weightBytes: loaded.weightBytes + adapter.parameters.buffer.byteCount)
+    }
+
+    /// A LoRA adapter from a PEFT folder (adapter_config.json + adapter_model.safetensors), a
+    /// finetune output folder (its adapter/ subfolder) or a finetune checkpoint.
+    public static func loadAdapter(_ path: String, base: LlamaConfig) throws -> LoRAAdapter {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw IOError.fileNotFound(path: path) }
+        if isDir.boolValue {
+            let nested = (path as NSString).appendingPathComponent("adapter")
+            let config = (path as NSString).appendingPathComponent(LoRAPEFTFormat.configFileName)
+            if !FileManager.default.fileExists(atPath: config), FileManager.default.fileExists(atPath: nested) {
+                return try LoRAPEFTFormat.load(from: nested, base: .llama(base))
+            }
+            return try LoRAPEFTFormat.load(from: path, base: .llama(base))
+        }
+        let adapter = try Checkpoint(path: path).loadAdapter()
+        try adapter.validate(against: .llama(base))
+        return adapter
+    }
+
     public static func load(path: String, tokenizerPath: String? = nil, maxContext: Int? = nil) throws -> LoadedLanguageModel {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw IOError.fileNotFound(path: path) }
@@ -36,8 +68,16 @@ public enum LanguageModelLoader {
         if head == Data("FGPTCKPT".utf8) {
             guard let tokenizerPath else { throw ModelError.invalidInput("\(path) is a checkpoint: pass the tokenizer (--tokenizer MODEL.gguf)") }
             let m = try Checkpoint(path: path).loadModel()
-            return LoadedLanguageModel(model: GPT2Runner(model: m), tokenizer: try tokenizer(tokenizerPath),
-                                       description: "GPT-2 (fingpt checkpoint)", weightBytes: m.parameters.buffer.byteCount)
+            let low = m.configuration.lowRankRanks.isEmpty ? "" : ", \(m.configuration.lowRankRanks.count) low-rank layers"
+            let runner: CausalLanguageModel
+            switch m {
+            case let g as GPT2Model: runner = GPT2Runner(model: g)
+            case let l as LlamaModel: runner = try LlamaRunner(model: l, maxContext: maxContext)
+            default: throw ModelError.invalidConfig("\(path): no runner for a \(m.configuration.architecture) checkpoint")
+            }
+            return LoadedLanguageModel(model: runner, tokenizer: try tokenizer(tokenizerPath),
+                                       description: (m is GPT2Model ? "GPT-2" : "LLaMA") + " (fingpt checkpoint\(low))",
+                                       weightBytes: m.parameters.buffer.byteCount)
         }
         let gguf = try GGUFFile(path: path)
         let tok = try tokenizerPath.map(tokenizer) ?? BPETokenizer(gguf: gguf)

@@ -33,32 +33,82 @@ public enum ModelConverter {
         }
     }
 
-    /// Reads `input` (a GGUF file or a Hugging Face folder) and writes `output`: a `.gguf` path, or
-    /// otherwise a folder that receives config.json and model.safetensors. Returns a summary line.
-    public static func convert(input: String, output: String, target: Target, tokenizerPath: String? = nil) throws -> String {
+    /// Reads `input` (a GGUF file, a Hugging Face folder or a fingpt checkpoint) and writes `output`:
+    /// a `.gguf` path, or otherwise a folder that receives config.json and model.safetensors.
+    /// Factorised (low-rank) layers are merged into dense weights unless `keepFactors` is set, which
+    /// writes the factors (`*.A.weight`, `*.B.weight`) and `low_rank_ranks` into a safetensors folder
+    /// that fingpt loads back (transformers does not know factorised layers). Returns a summary line.
+    public static func convert(input: String, output: String, target: Target, tokenizerPath: String? = nil,
+                               keepFactors: Bool = false) throws -> String {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: input, isDirectory: &isDir) else { throw IOError.fileNotFound(path: input) }
-        if !isDir.boolValue, (try? FileHandle(forReadingFrom: URL(fileURLWithPath: input)).readData(ofLength: 8)) == Data("FGPTCKPT".utf8) {
-            return try exportGPT2(checkpoint: input, output: output, target: target)
-        }
-        let model: LlamaModel
-        let tokenizer: BPETokenizer?
+        var model: LlamaModel
+        var tokenizer: BPETokenizer? = try tokenizerPath.map(LanguageModelLoader.tokenizer)
         var chatTemplate: String? = nil
         var name = (input as NSString).lastPathComponent
         if isDir.boolValue {
             model = try HuggingFaceFolder(path: input).loadLlama()
-            let tj = tokenizerPath ?? (input as NSString).appendingPathComponent("tokenizer.json")
-            tokenizer = FileManager.default.fileExists(atPath: tj) ? try LanguageModelLoader.tokenizer(tj) : nil
+            let tj = (input as NSString).appendingPathComponent("tokenizer.json")
+            if tokenizer == nil, FileManager.default.fileExists(atPath: tj) { tokenizer = try LanguageModelLoader.tokenizer(tj) }
+        } else if try TrainableModelLoader.isCheckpoint(input) {
+            let loaded = try Checkpoint(path: input).loadModel()
+            if let gpt2 = loaded as? GPT2Model {
+                if output.hasSuffix(".gguf") { return try exportGPT2GGUF(model: gpt2, output: output, target: target, tokenizer: tokenizer, source: input) }
+                return try exportGPT2(model: gpt2, output: output, target: target)
+            }
+            guard let llama = loaded as? LlamaModel else { throw ModelError.invalidConfig("\(input): cannot export a \(loaded.configuration.architecture) checkpoint") }
+            model = llama
         } else {
             let gguf = try GGUFFile(path: input)
             model = try GGUFModelLoader.llamaModel(gguf: gguf)
-            tokenizer = try tokenizerPath.map(LanguageModelLoader.tokenizer) ?? BPETokenizer(gguf: gguf)
+            if tokenizer == nil { tokenizer = try BPETokenizer(gguf: gguf) }
             chatTemplate = try? gguf.string("tokenizer.chat_template")
             if let n = try? gguf.string("general.name") { name = n }
         }
+        let factorised = !model.config.lowRankRanks.isEmpty
+        if factorised && !(keepFactors && !output.hasSuffix(".gguf")) {
+            model = try LowRankFactorizer.merge(model)
+        }
+        let note = factorised ? (keepFactors && !output.hasSuffix(".gguf") ? " (low-rank factors kept)" : " (low-rank layers merged to dense)") : ""
+        try write(model: model, tokenizer: tokenizer, chatTemplate: chatTemplate, name: name, output: output, target: target, source: input)
+        return summary(output: output, target: target, parameters: model.config.parameterCount) + note
+    }
+
+    /// Base model + LoRA adapter -> one dense model (W + scaling B A) written like `convert` writes
+    /// (GGUF re-quantized to `target`, or a safetensors folder), for tools without adapter support.
+    public static func merge(base: String, adapter adapterPath: String, output: String, target: Target,
+                             tokenizerPath: String? = nil) throws -> String {
+        guard let model = try TrainableModelLoader.load(path: base) as? LlamaModel else {
+            throw ModelError.invalidConfig("\(base): merging adapters supports LLaMA-architecture models")
+        }
+        let merged = model.config.lowRankRanks.isEmpty ? model : try LowRankFactorizer.merge(model)
+        let adapter = try LanguageModelLoader.loadAdapter(adapterPath, base: merged.config)
+        try LoRAMerge.merge(adapter, into: merged)
+        var tokenizer = try tokenizerPath.map(LanguageModelLoader.tokenizer)
+        var chatTemplate: String? = nil
+        var name = (base as NSString).lastPathComponent
+        var isDir: ObjCBool = false
+        FileManager.default.fileExists(atPath: base, isDirectory: &isDir)
+        if isDir.boolValue {
+            let tj = (base as NSString).appendingPathComponent("tokenizer.json")
+            if tokenizer == nil, FileManager.default.fileExists(atPath: tj) { tokenizer = try LanguageModelLoader.tokenizer(tj) }
+        } else if !(try TrainableModelLoader.isCheckpoint(base)) {
+            let gguf = try GGUFFile(path: base)
+            if tokenizer == nil { tokenizer = try BPETokenizer(gguf: gguf) }
+            chatTemplate = try? gguf.string("tokenizer.chat_template")
+            if let n = try? gguf.string("general.name") { name = n + " + LoRA" }
+        }
+        try write(model: merged, tokenizer: tokenizer, chatTemplate: chatTemplate, name: name, output: output, target: target, source: base)
+        return summary(output: output, target: target, parameters: merged.config.parameterCount)
+            + " (LoRA r=\(adapter.config.rank) on \(adapter.modules.count) modules merged)"
+    }
+
+    /// Writes a LLaMA model as GGUF (path ending in .gguf) or as a Hugging Face safetensors folder.
+    static func write(model: LlamaModel, tokenizer: BPETokenizer?, chatTemplate: String?, name: String, output: String,
+                      target: Target, source: String) throws {
         if output.hasSuffix(".gguf") {
             guard let type = target.ggml else { throw ModelError.invalidInput("GGUF output supports \(Target.allCases.filter { $0.ggml != nil }.map(\.rawValue)), not \(target.rawValue)") }
-            guard let tokenizer else { throw ModelError.invalidInput("\(input): no tokenizer.json found; pass --tokenizer (GGUF files embed their tokenizer)") }
+            guard let tokenizer else { throw ModelError.invalidInput("\(source): no tokenizer found; pass --tokenizer (a GGUF file or tokenizer.json)") }
             try GGUFExporter.writeLlama(model: model, tokenizer: tokenizer, type: type, name: name, chatTemplate: chatTemplate, to: output)
         } else {
             guard let dtype = target.safetensors else { throw ModelError.invalidInput("safetensors output supports f32, f16 and bf16, not \(target.rawValue)") }
@@ -73,20 +123,33 @@ public enum ModelConverter {
             var w = SafetensorsWriter(metadata: ["format": "pt"])
             for e in model.parameters.entries { w.add(e.name, model.parameters[e.name]) }
             try w.write(to: (output as NSString).appendingPathComponent("model.safetensors"), dtype: dtype)
+            if let tokenizer, tokenizer.source.hasSuffix("tokenizer.json"), FileManager.default.fileExists(atPath: tokenizer.source) {
+                let dst = (output as NSString).appendingPathComponent("tokenizer.json")
+                if tokenizer.source != dst { try AtomicFile.write(try Data(contentsOf: URL(fileURLWithPath: tokenizer.source)), to: dst) }
+            }
         }
-        return summary(output: output, target: target, parameters: model.config.parameterCount)
     }
 
     /// A fingpt GPT-2 checkpoint as a Hugging Face GPT-2 folder (Conv1D weights stored [in, out], as
     /// transformers' GPT2LMHeadModel expects). Factorised layers are merged into dense weights
     /// (W = B A), since transformers has no factorised GPT-2.
-    static func exportGPT2(checkpoint: String, output: String, target: Target) throws -> String {
+    /// A fingpt GPT-2 checkpoint as GGUF for llama.cpp (factorised layers merged to dense).
+    static func exportGPT2GGUF(model factorised: GPT2Model, output: String, target: Target, tokenizer: BPETokenizer?, source: String) throws -> String {
+        guard let type = target.ggml else { throw ModelError.invalidInput("GGUF output supports \(Target.allCases.filter { $0.ggml != nil }.map(\.rawValue)), not \(target.rawValue)") }
+        guard let tokenizer else { throw ModelError.invalidInput("\(source): a checkpoint has no tokenizer; pass --tokenizer (a GGUF file or tokenizer.json)") }
+        let merged = factorised.config.lowRankRanks.isEmpty ? factorised : try LowRankFactorizer.merge(factorised)
+        try GGUFExporter.writeGPT2(model: merged, tokenizer: tokenizer, type: type, name: (source as NSString).lastPathComponent, to: output)
+        return summary(output: output, target: target, parameters: merged.config.parameterCount)
+            + (factorised.config.lowRankRanks.isEmpty ? "" : " (low-rank layers merged to dense)")
+    }
+
+    static func exportGPT2(model factorised: GPT2Model, output: String, target: Target) throws -> String {
         guard let dtype = target.safetensors, !output.hasSuffix(".gguf") else {
             throw ModelError.invalidInput("GPT-2 checkpoints export to Hugging Face folders (f32, f16, bf16); GGUF export is for LLaMA models")
         }
-        var model = try Checkpoint(path: checkpoint).loadModel()
+        var model = factorised
         let merged = !model.config.lowRankRanks.isEmpty
-        if merged { model = try LowRankFactorizer.merge(model) }
+        if merged, let dense = try LowRankFactorizer.merge(model) as? GPT2Model { model = dense }
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
         var config = try JSONSerialization.jsonObject(with: JSONEncoder().encode(model.config)) as! [String: Any]
         config["model_type"] = "gpt2"

@@ -4,6 +4,8 @@ import Tensor
 ///
 /// With recomputation, only each block's input is kept for all layers and a single set of block
 /// activations is shared (re-filled inside backward); otherwise every layer keeps its own set.
+/// A pipeline stage's arena covers only its layers (`layers`); residuals and blocks are indexed by the
+/// model's absolute layer number either way.
 final class GPT2Activations {
     struct Block {
         let ln1, ln1Mean, ln1Rstd, qkv, atty, att, res2, ln2, ln2Mean, ln2Rstd, fch, fchGelu: UnsafeMutablePointer<Float>
@@ -14,8 +16,10 @@ final class GPT2Activations {
     let batch: Int, seq: Int
     let recompute: Bool
     let storage: AlignedBuffer<Float>
-    /// residuals[0] is the embedding output; residuals[l+1] is block l's output.
-    let residuals: [UnsafeMutablePointer<Float>]
+    /// The blocks this arena holds activations for (all of them outside pipeline parallelism).
+    let layers: Range<Int>
+    /// residuals[0] is the embedding output; residuals[l+1] is block l's output (for l in `layers`).
+    let residuals: LayerSlots<UnsafeMutablePointer<Float>>
     let blocks: [Block]
     let lnf, lnfMean, lnfRstd: UnsafeMutablePointer<Float>
     // backward scratch
@@ -23,11 +27,13 @@ final class GPT2Activations {
     let tokens: UnsafeMutablePointer<Int32>
     let targets: UnsafeMutablePointer<Int32>
 
-    init(config: GPT2Config, batch: Int, seq: Int, recompute: Bool) {
+    init(config: GPT2Config, batch: Int, seq: Int, recompute: Bool, layers: Range<Int>? = nil) {
         self.batch = batch
         self.seq = seq
         self.recompute = recompute
-        let c = config.embeddingSize, n = batch * seq, nh = config.heads, l = config.layers
+        let layers = layers ?? 0..<config.layers
+        self.layers = layers
+        let c = config.embeddingSize, n = batch * seq, nh = config.heads, l = layers.count
         let blockSizes = [n * c, n, n, 3 * n * c, n * c, batch * nh * seq * seq, n * c, n * c, n, n, 4 * n * c, 4 * n * c]
         let round: (Int) -> Int = { ($0 + 15) / 16 * 16 }
         // factorised layers keep A x [N, r]; the largest rank per module kind over all layers sizes the slots
@@ -50,7 +56,7 @@ final class GPT2Activations {
                                 hAttn: h[0], hProj: h[1], hFC: h[2], hFCProj: h[3]))
         }
         self.blocks = blocks
-        residuals = (0...l).map { _ in take(n * c) }
+        residuals = LayerSlots(first: layers.lowerBound, items: (0...l).map { _ in take(n * c) })
         lnf = take(n * c); lnfMean = take(n); lnfRstd = take(n)
         dres = take(n * c); dln = take(n * c); dqkv = take(3 * n * c); datty = take(n * c)
         dfch = take(4 * n * c); dgelu = take(4 * n * c); dhidden = take(n * max(1, ranks.max() ?? 0))
@@ -63,7 +69,7 @@ final class GPT2Activations {
         targets.deallocate()
     }
 
-    func block(_ layer: Int) -> Block { recompute ? blocks[0] : blocks[layer] }
+    func block(_ layer: Int) -> Block { recompute ? blocks[0] : blocks[layer - layers.lowerBound] }
 
     var bytes: Int { storage.byteCount }
 }

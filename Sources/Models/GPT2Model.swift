@@ -18,6 +18,8 @@ public final class GPT2Model: @unchecked Sendable {
     var activations: GPT2Activations?
     /// When set, forward and backward phases are timed into it (benchmarks and profiles).
     public var profiler: PhaseTimer?
+    /// Called from backward as each gradient group becomes final (data-parallel bucket overlap).
+    public var gradientReadyHook: ((GradientGroup) -> Void)?
 
     @inline(__always)
     func timed(_ name: String, _ body: () -> Void) {
@@ -109,27 +111,17 @@ public final class GPT2Model: @unchecked Sendable {
         return a
     }
 
-    /// A block linear layer: dense W [out, in], or factorised A [r, in] then B [out, r]; bias [out].
-    struct LinearWeights {
-        let weight: UnsafeMutablePointer<Float>?
-        let a: UnsafeMutablePointer<Float>?
-        let b: UnsafeMutablePointer<Float>?
-        let bias: UnsafeMutablePointer<Float>
-        let inFeatures: Int, outFeatures: Int, rank: Int
-    }
-
     struct Weights {
         let ln1w, ln1b, ln2w, ln2b: UnsafeMutablePointer<Float>
-        let attn, proj, fc, fcProj: LinearWeights
+        let attn, proj, fc, fcProj: LinearLayerWeights
     }
 
-    func linearWeights(_ store: ParameterStore, _ module: String, _ inF: Int, _ outF: Int) -> LinearWeights {
+    func linearWeights(_ store: ParameterStore, _ module: String, _ inF: Int, _ outF: Int) -> LinearLayerWeights {
         if let r = config.lowRankRanks[module] {
-            return LinearWeights(weight: nil, a: store.pointer(module + ".A.weight"), b: store.pointer(module + ".B.weight"),
-                                 bias: store.pointer(module + ".bias"), inFeatures: inF, outFeatures: outF, rank: r)
+            return LinearLayerWeights(a: store.pointer(module + ".A.weight"), b: store.pointer(module + ".B.weight"),
+                                      bias: store.pointer(module + ".bias"), inFeatures: inF, outFeatures: outF, rank: r)
         }
-        return LinearWeights(weight: store.pointer(module + ".weight"), a: nil, b: nil, bias: store.pointer(module + ".bias"),
-                             inFeatures: inF, outFeatures: outF, rank: 0)
+        return LinearLayerWeights(weight: store.pointer(module + ".weight"), bias: store.pointer(module + ".bias"), inFeatures: inF, outFeatures: outF)
     }
 
     func weights(_ store: ParameterStore, layer l: Int) -> Weights {
@@ -140,28 +132,6 @@ public final class GPT2Model: @unchecked Sendable {
                        fc: linearWeights(store, p + "mlp.c_fc", c, 4 * c), fcProj: linearWeights(store, p + "mlp.c_proj", 4 * c, c))
     }
 
-    /// out[N, out] = linear(inp) (dense or factorised; `hidden` [N, r] keeps A x for backward).
-    func linearForward(_ w: LinearWeights, out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, hidden: UnsafeMutablePointer<Float>?, rows n: Int) {
-        if let weight = w.weight {
-            Linear.forward(out: out, inp: inp, weight: weight, bias: w.bias, rows: n, inFeatures: w.inFeatures, outFeatures: w.outFeatures)
-        } else {
-            LowRankLinear.forward(out: out, hidden: hidden!, inp: inp, weightA: w.a!, weightB: w.b!, bias: w.bias, rows: n,
-                                  inFeatures: w.inFeatures, rank: w.rank, outFeatures: w.outFeatures)
-        }
-    }
-
-    func linearBackward(_ w: LinearWeights, _ g: LinearWeights, dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
-                        inp: UnsafePointer<Float>, hidden: UnsafePointer<Float>?, scratch: UnsafeMutablePointer<Float>, rows n: Int) {
-        if let weight = w.weight {
-            Linear.backward(dinp: dinp, dweight: g.weight, dbias: g.bias, dout: dout, inp: inp, weight: weight,
-                            rows: n, inFeatures: w.inFeatures, outFeatures: w.outFeatures)
-        } else {
-            LowRankLinear.backward(dinp: dinp, dweightA: g.a, dweightB: g.b, dbias: g.bias, dhidden: scratch, dout: dout, inp: inp,
-                                   hidden: hidden!, weightA: w.a!, weightB: w.b!, rows: n, inFeatures: w.inFeatures, rank: w.rank,
-                                   outFeatures: w.outFeatures)
-        }
-    }
-
     /// One block: out = x + proj(attn(ln1(x))); out += mlp(ln2(out)).
     func blockForward(_ l: Int, _ a: GPT2Activations) {
         let c = config.embeddingSize, n = a.batch * a.seq, eps = config.layerNormEpsilon
@@ -169,14 +139,14 @@ public final class GPT2Model: @unchecked Sendable {
         let s = a.block(l)
         let x = a.residuals[l], out = a.residuals[l + 1]
         timed("fwd layernorm") { LayerNorm.forward(out: s.ln1, mean: s.ln1Mean, rstd: s.ln1Rstd, inp: x, weight: w.ln1w, bias: w.ln1b, rows: n, channels: c, eps: eps) }
-        timed("fwd matmul qkv") { linearForward(w.attn, out: s.qkv, inp: s.ln1, hidden: s.hAttn, rows: n) }
+        timed("fwd matmul qkv") { w.attn.forward(out: s.qkv, inp: s.ln1, hidden: s.hAttn, rows: n) }
         timed("fwd attention") { CausalSelfAttention.forward(out: s.atty, att: s.att, qkv: s.qkv, batch: a.batch, seq: a.seq, channels: c, heads: config.heads) }
-        timed("fwd matmul attn proj") { linearForward(w.proj, out: s.res2, inp: s.atty, hidden: s.hProj, rows: n) }
+        timed("fwd matmul attn proj") { w.proj.forward(out: s.res2, inp: s.atty, hidden: s.hProj, rows: n) }
         timed("fwd residual") { Residual.forward(out: s.res2, a: s.res2, b: x, count: n * c) }
         timed("fwd layernorm") { LayerNorm.forward(out: s.ln2, mean: s.ln2Mean, rstd: s.ln2Rstd, inp: s.res2, weight: w.ln2w, bias: w.ln2b, rows: n, channels: c, eps: eps) }
-        timed("fwd matmul fc") { linearForward(w.fc, out: s.fch, inp: s.ln2, hidden: s.hFC, rows: n) }
+        timed("fwd matmul fc") { w.fc.forward(out: s.fch, inp: s.ln2, hidden: s.hFC, rows: n) }
         timed("fwd gelu") { GELU.forward(out: s.fchGelu, inp: s.fch, count: 4 * n * c) }
-        timed("fwd matmul fc proj") { linearForward(w.fcProj, out: out, inp: s.fchGelu, hidden: s.hFCProj, rows: n) }
+        timed("fwd matmul fc proj") { w.fcProj.forward(out: out, inp: s.fchGelu, hidden: s.hFCProj, rows: n) }
         timed("fwd residual") { Residual.forward(out: out, a: out, b: s.res2, count: n * c) }
     }
 
@@ -262,12 +232,15 @@ public final class GPT2Model: @unchecked Sendable {
         LayerNorm.backward(dinp: a.dres, dweight: g.pointer("transformer.ln_f.weight"), dbias: g.pointer("transformer.ln_f.bias"),
                            dout: a.dln, inp: a.residuals[config.layers], weight: parameters.pointer("transformer.ln_f.weight"),
                            mean: a.lnfMean, rstd: a.lnfRstd, rows: n, channels: c)
+        gradientReadyHook?(.head)
         for l in stride(from: config.layers - 1, through: 0, by: -1) {
             if recompute { timed("recompute") { blockForward(l, a) } }
             blockBackward(l, a)
+            gradientReadyHook?(.block(l))
         }
         timed("embedding") { Embedding.backward(dwte: g.pointer("transformer.wte.weight"), dwpe: g.pointer("transformer.wpe.weight"),
                            dout: a.dres, tokens: a.tokens, batch: batch, seq: seq, channels: c) }
+        gradientReadyHook?(.embedding)
         return result
     }
 
@@ -280,19 +253,19 @@ public final class GPT2Model: @unchecked Sendable {
         let x = a.residuals[l]
         // MLP: out = res2 + c_proj(gelu(c_fc(ln2(res2))))
         timed("bwd zero scratch") { a.dgelu.update(repeating: 0, count: 4 * n * c) }
-        timed("bwd matmul fc proj") { linearBackward(w.fcProj, gw.fcProj, dinp: a.dgelu, dout: a.dres, inp: s.fchGelu, hidden: s.hFCProj, scratch: a.dhidden, rows: n) }
+        timed("bwd matmul fc proj") { w.fcProj.backward(grads: gw.fcProj, dinp: a.dgelu, dout: a.dres, inp: s.fchGelu, hidden: s.hFCProj, scratch: a.dhidden, rows: n) }
         timed("bwd zero scratch") { a.dfch.update(repeating: 0, count: 4 * n * c) }
         timed("bwd gelu") { GELU.backward(dinp: a.dfch, inp: s.fch, dout: a.dgelu, count: 4 * n * c) }
         timed("bwd zero scratch") { a.dln.update(repeating: 0, count: n * c) }
-        timed("bwd matmul fc") { linearBackward(w.fc, gw.fc, dinp: a.dln, dout: a.dfch, inp: s.ln2, hidden: s.hFC, scratch: a.dhidden, rows: n) }
+        timed("bwd matmul fc") { w.fc.backward(grads: gw.fc, dinp: a.dln, dout: a.dfch, inp: s.ln2, hidden: s.hFC, scratch: a.dhidden, rows: n) }
         timed("bwd layernorm") { LayerNorm.backward(dinp: a.dres, dweight: gw.ln2w, dbias: gw.ln2b, dout: a.dln, inp: s.res2, weight: w.ln2w, mean: s.ln2Mean, rstd: s.ln2Rstd, rows: n, channels: c) }
         // attention: res2 = x + c_proj(attn(c_attn(ln1(x))))
         timed("bwd zero scratch") { a.datty.update(repeating: 0, count: n * c) }
-        timed("bwd matmul attn proj") { linearBackward(w.proj, gw.proj, dinp: a.datty, dout: a.dres, inp: s.atty, hidden: s.hProj, scratch: a.dhidden, rows: n) }
+        timed("bwd matmul attn proj") { w.proj.backward(grads: gw.proj, dinp: a.datty, dout: a.dres, inp: s.atty, hidden: s.hProj, scratch: a.dhidden, rows: n) }
         timed("bwd zero scratch") { a.dqkv.update(repeating: 0, count: 3 * n * c) }
         timed("bwd attention") { CausalSelfAttention.backward(dqkv: a.dqkv, dout: a.datty, qkv: s.qkv, att: s.att, batch: a.batch, seq: a.seq, channels: c, heads: config.heads) }
         timed("bwd zero scratch") { a.dln.update(repeating: 0, count: n * c) }
-        timed("bwd matmul qkv") { linearBackward(w.attn, gw.attn, dinp: a.dln, dout: a.dqkv, inp: s.ln1, hidden: s.hAttn, scratch: a.dhidden, rows: n) }
+        timed("bwd matmul qkv") { w.attn.backward(grads: gw.attn, dinp: a.dln, dout: a.dqkv, inp: s.ln1, hidden: s.hAttn, scratch: a.dhidden, rows: n) }
         timed("bwd layernorm") { LayerNorm.backward(dinp: a.dres, dweight: gw.ln1w, dbias: gw.ln1b, dout: a.dln, inp: x, weight: w.ln1w, mean: s.ln1Mean, rstd: s.ln1Rstd, rows: n, channels: c) }
     }
 

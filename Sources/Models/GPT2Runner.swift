@@ -48,19 +48,19 @@ public final class GPT2Runner: CausalLanguageModel, @unchecked Sendable {
             let kc = keyCache[l].pointer, vc = valueCache[l].pointer
             LayerNorm.forward(out: h.pointer, mean: mean.pointer, rstd: rstd.pointer, inp: x.pointer, weight: w.ln1w, bias: w.ln1b,
                               rows: n, channels: c, eps: cfg.layerNormEpsilon)
-            model.linearForward(w.attn, out: qkv.pointer, inp: h.pointer, hidden: hidden.pointer, rows: n)
+            w.attn.forward(out: qkv.pointer, inp: h.pointer, hidden: hidden.pointer, rows: n)
             for i in 0..<n {
                 (kc + (position + i) * c).update(from: qkv.pointer + i * 3 * c + c, count: c)
                 (vc + (position + i) * c).update(from: qkv.pointer + i * 3 * c + 2 * c, count: c)
             }
             attention.attend(q: qkv.pointer, keys: kc, values: vc, rows: n, start: position, scores: scores.pointer, out: att.pointer)
-            model.linearForward(w.proj, out: tmp.pointer, inp: att.pointer, hidden: hidden.pointer, rows: n)
+            w.proj.forward(out: tmp.pointer, inp: att.pointer, hidden: hidden.pointer, rows: n)
             Kernels.axpy(1, tmp.pointer, x.pointer, count: n * c)
             LayerNorm.forward(out: h.pointer, mean: mean.pointer, rstd: rstd.pointer, inp: x.pointer, weight: w.ln2w, bias: w.ln2b,
                               rows: n, channels: c, eps: cfg.layerNormEpsilon)
-            model.linearForward(w.fc, out: fc.pointer, inp: h.pointer, hidden: hidden.pointer, rows: n)
+            w.fc.forward(out: fc.pointer, inp: h.pointer, hidden: hidden.pointer, rows: n)
             GELU.forward(out: act.pointer, inp: fc.pointer, count: n * 4 * c)
-            model.linearForward(w.fcProj, out: tmp.pointer, inp: act.pointer, hidden: hidden.pointer, rows: n)
+            w.fcProj.forward(out: tmp.pointer, inp: act.pointer, hidden: hidden.pointer, rows: n)
             Kernels.axpy(1, tmp.pointer, x.pointer, count: n * c)
         }
         let first = allLogits ? 0 : n - 1, rows = n - first

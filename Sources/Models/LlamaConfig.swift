@@ -1,4 +1,5 @@
 import Foundation
+import NN
 
 /// LLaMA-family hyper-parameters (SmolLM2, Llama 2/3, ...). Coding keys follow Hugging Face's
 /// `config.json` for `LlamaForCausalLM`.
@@ -14,6 +15,9 @@ public struct LlamaConfig: Codable, Equatable, Sendable {
     public var ropeTheta: Float
     public var tieWordEmbeddings: Bool
     public var headDimOverride: Int?
+    /// Ranks of the block linear layers that are factorised (FinGPT-HPC low-rank), keyed by module
+    /// name (`model.layers.0.self_attn.q_proj`); absent modules are dense.
+    public var lowRankRanks: [String: Int] = [:]
 
     enum CodingKeys: String, CodingKey {
         case vocabSize = "vocab_size"
@@ -27,6 +31,7 @@ public struct LlamaConfig: Codable, Equatable, Sendable {
         case ropeTheta = "rope_theta"
         case tieWordEmbeddings = "tie_word_embeddings"
         case headDimOverride = "head_dim"
+        case lowRankRanks = "low_rank_ranks"
     }
 
     public init(vocabSize: Int, hiddenSize: Int, intermediateSize: Int, layers: Int, heads: Int, kvHeads: Int,
@@ -51,6 +56,23 @@ public struct LlamaConfig: Codable, Equatable, Sendable {
         ropeTheta = try c.decodeIfPresent(Float.self, forKey: .ropeTheta) ?? 10000
         tieWordEmbeddings = try c.decodeIfPresent(Bool.self, forKey: .tieWordEmbeddings) ?? false
         headDimOverride = try c.decodeIfPresent(Int.self, forKey: .headDimOverride)
+        lowRankRanks = try c.decodeIfPresent([String: Int].self, forKey: .lowRankRanks) ?? [:]
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(vocabSize, forKey: .vocabSize)
+        try c.encode(hiddenSize, forKey: .hiddenSize)
+        try c.encode(intermediateSize, forKey: .intermediateSize)
+        try c.encode(layers, forKey: .layers)
+        try c.encode(heads, forKey: .heads)
+        try c.encode(kvHeads, forKey: .kvHeads)
+        try c.encode(contextLength, forKey: .contextLength)
+        try c.encode(rmsNormEpsilon, forKey: .rmsNormEpsilon)
+        try c.encode(ropeTheta, forKey: .ropeTheta)
+        try c.encode(tieWordEmbeddings, forKey: .tieWordEmbeddings)
+        try c.encodeIfPresent(headDimOverride, forKey: .headDimOverride)
+        if !lowRankRanks.isEmpty { try c.encode(lowRankRanks, forKey: .lowRankRanks) }
     }
 
     public var headDim: Int { headDimOverride ?? hiddenSize / heads }
@@ -68,13 +90,57 @@ public struct LlamaConfig: Codable, Equatable, Sendable {
         guard headDim > 0, headDim % 2 == 0 else { throw bad("head dimension \(headDim) must be positive and even for rotary embeddings") }
         guard headDimOverride != nil || hiddenSize % heads == 0 else { throw bad("hidden_size (\(hiddenSize)) must be a multiple of num_attention_heads (\(heads))") }
         guard rmsNormEpsilon > 0, ropeTheta > 0 else { throw bad("rms_norm_eps and rope_theta must be positive") }
+        let modules = Dictionary(uniqueKeysWithValues: linearModules.map { ($0.name, $0) })
+        for (name, r) in lowRankRanks {
+            guard let m = modules[name] else { throw bad("low_rank_ranks names '\(name)', which is not a linear module of this model") }
+            guard r > 0, r <= min(m.inFeatures, m.outFeatures) else {
+                throw bad("rank \(r) of \(name) must be in 1...\(min(m.inFeatures, m.outFeatures)) (the layer is \(m.outFeatures) x \(m.inFeatures))")
+            }
+        }
     }
 
-    /// Parameters, counting a tied output head once.
+    /// The linear modules of the transformer blocks: (Hugging Face module name, kind, in, out).
+    public var linearModules: [(name: String, kind: LowRankPlan.LayerKind, inFeatures: Int, outFeatures: Int)] {
+        let c = hiddenSize
+        return (0..<layers).flatMap { l -> [(name: String, kind: LowRankPlan.LayerKind, inFeatures: Int, outFeatures: Int)] in
+            let a = "model.layers.\(l).self_attn.", m = "model.layers.\(l).mlp."
+            return [(a + "q_proj", .qkv, c, qDim), (a + "k_proj", .qkv, c, kvDim), (a + "v_proj", .qkv, c, kvDim),
+                    (a + "o_proj", .attentionOutput, qDim, c), (m + "gate_proj", .mlpUp, c, intermediateSize),
+                    (m + "up_proj", .mlpUp, c, intermediateSize), (m + "down_proj", .mlpDown, intermediateSize, c)]
+        }
+    }
+
+    /// This config with every block linear factorised as `plan` says (absolute or fractional ranks;
+    /// energy thresholds need the pretrained matrices, see `LowRankFactorizer`).
+    public func withLowRank(_ plan: LowRankPlan) throws -> LlamaConfig {
+        var out = self
+        out.lowRankRanks = [:]
+        for m in linearModules {
+            if let r = try plan.rank(for: m.kind, layer: m.name, in: m.inFeatures, out: m.outFeatures) { out.lowRankRanks[m.name] = r }
+        }
+        return out
+    }
+
+    /// Parameters of the block linear layers if dense.
+    public var denseLinearParameterCount: Int { linearModules.reduce(0) { $0 + $1.inFeatures * $1.outFeatures } }
+
+    /// Parameters of the block linear layers, factorised where configured.
+    public var linearParameterCount: Int {
+        linearModules.reduce(0) { acc, m in acc + (lowRankRanks[m.name].map { $0 * (m.inFeatures + m.outFeatures) } ?? m.inFeatures * m.outFeatures) }
+    }
+
+    /// Parameters, counting a tied output head once (factorised layers as their factors).
     public var parameterCount: Int {
         let c = hiddenSize
-        let perLayer = 2 * c + c * qDim + 2 * c * kvDim + qDim * c + 3 * c * intermediateSize
-        return vocabSize * c * (tieWordEmbeddings ? 1 : 2) + layers * perLayer + c
+        return vocabSize * c * (tieWordEmbeddings ? 1 : 2) + layers * 2 * c + c + linearParameterCount
+    }
+
+    /// Training FLOPs per token (forward + backward = 3x forward) at sequence length `seq`, counting
+    /// every matrix product including attention scores and the output head.
+    public func trainingFlopsPerToken(seq: Int) -> Double {
+        let matmul = Double(linearParameterCount) + Double(vocabSize * hiddenSize)
+        let attention = Double(layers) * 2 * Double(seq) * Double(qDim)
+        return 3 * 2 * (matmul + attention)
     }
 
     /// SmolLM2-135M's shape, for tests and presets.

@@ -67,24 +67,31 @@ public final class LlamaRunner: @unchecked Sendable {
         valueCache = (0..<config.layers).map { _ in AlignedBuffer<Float>(count: context * config.kvDim) }
     }
 
-    /// A runner over a float32 training model's weights (stacked q/k/v and gate/up are copies).
+    /// A runner over a float32 training model's weights. Dense q/k/v and gate/up are stacked into one
+    /// matrix each (copies); factorised layers run as their factors (`LowRankLinearMap`), so a
+    /// low-rank model generates with its fewer FLOPs.
     public convenience init(model: LlamaModel, maxContext: Int? = nil) throws {
         let p = model.parameters, cfg = model.config
-        func stacked(_ names: [String]) -> DenseLinearMap {
-            let parts = names.map { p[$0] }
+        func map(_ module: String) throws -> LinearMap {
+            if cfg.lowRankRanks[module] != nil { return try LowRankLinearMap(a: p[module + ".A.weight"], b: p[module + ".B.weight"]) }
+            return DenseLinearMap(weight: p[module + ".weight"])
+        }
+        func stacked(_ modules: [String]) throws -> LinearMap {
+            guard modules.allSatisfy({ cfg.lowRankRanks[$0] == nil }) else { return try StackedLinearMap(modules.map(map)) }
+            let parts = modules.map { p[$0 + ".weight"] }
             let out = Tensor(zeros: [parts.reduce(0) { $0 + $1.shape[0] }, parts[0].shape[1]])
             var offset = 0
             for t in parts { (out.pointer + offset).update(from: t.pointer, count: t.count); offset += t.count }
             return DenseLinearMap(weight: out)
         }
-        let layers = (0..<cfg.layers).map { l -> Layer in
+        let layers = try (0..<cfg.layers).map { l -> Layer in
             let n = "model.layers.\(l)."
             return Layer(attentionNorm: p[n + "input_layernorm.weight"].array,
-                         qkv: stacked([n + "self_attn.q_proj.weight", n + "self_attn.k_proj.weight", n + "self_attn.v_proj.weight"]),
-                         o: DenseLinearMap(weight: p[n + "self_attn.o_proj.weight"]),
+                         qkv: try stacked([n + "self_attn.q_proj", n + "self_attn.k_proj", n + "self_attn.v_proj"]),
+                         o: try map(n + "self_attn.o_proj"),
                          mlpNorm: p[n + "post_attention_layernorm.weight"].array,
-                         gateUp: stacked([n + "mlp.gate_proj.weight", n + "mlp.up_proj.weight"]),
-                         down: DenseLinearMap(weight: p[n + "mlp.down_proj.weight"]))
+                         gateUp: try stacked([n + "mlp.gate_proj", n + "mlp.up_proj"]),
+                         down: try map(n + "mlp.down_proj"))
         }
         try self.init(config: cfg, layers: layers, embedding: DenseEmbeddingTable(weight: p["model.embed_tokens.weight"]),
                       finalNorm: p["model.norm.weight"].array, head: DenseLinearMap(weight: p[model.headName]), maxContext: maxContext)

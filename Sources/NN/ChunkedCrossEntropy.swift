@@ -39,6 +39,33 @@ public struct ChunkedCrossEntropy {
     public func run(x: UnsafePointer<Float>, weight: UnsafePointer<Float>, targets: UnsafePointer<Int32>,
                     rows n: Int, channels c: Int, dx: UnsafeMutablePointer<Float>?, dweight: UnsafeMutablePointer<Float>?,
                     gradScale: Float = 1, perPositionLoss: UnsafeMutablePointer<Float>? = nil) -> Result {
+        let v = vocab
+        return chunks(rows: n, targets: targets, wantGrad: dx != nil || dweight != nil, gradScale: gradScale, perPositionLoss: perPositionLoss,
+                      project: { start, rows, logits in BLAS.gemm(transB: true, m: rows, n: v, k: c, a: x + start * c, b: weight, c: logits) },
+                      backward: { start, rows, dlogits in
+                          if let dx { BLAS.gemm(m: rows, n: c, k: v, a: dlogits, b: weight, beta: 1, c: dx + start * c) }
+                          if let dweight { BLAS.gemm(transA: true, m: v, n: c, k: rows, a: dlogits, b: x + start * c, beta: 1, c: dweight) }
+                      })
+    }
+
+    /// The same with a frozen output head in any storage (e.g. a quantized tied embedding): no weight
+    /// gradient, `dx` (+=) when given.
+    /// - shapes: x [N,C], head [V,C] as a map C -> V, targets [N], dx [N,C]
+    public func run(x: UnsafePointer<Float>, head: LinearMap, targets: UnsafePointer<Int32>, rows n: Int, channels c: Int,
+                    dx: UnsafeMutablePointer<Float>?, gradScale: Float = 1, perPositionLoss: UnsafeMutablePointer<Float>? = nil) -> Result {
+        precondition(head.inFeatures == c && head.outFeatures == vocab, "head [\(head.outFeatures), \(head.inFeatures)] does not map \(c) -> \(vocab)")
+        return chunks(rows: n, targets: targets, wantGrad: dx != nil, gradScale: gradScale, perPositionLoss: perPositionLoss,
+                      project: { start, rows, logits in head.forward(x + start * c, rows: rows, into: logits) },
+                      backward: { start, rows, dlogits in
+                          if let dx { head.backwardInput(dlogits, rows: rows, accumulateInto: dx + start * c) }
+                      })
+    }
+
+    /// The chunk loop: `project` writes a chunk's logits, softmax cross-entropy turns them into
+    /// d(loss)/d(logits) in place, `backward` consumes them.
+    func chunks(rows n: Int, targets: UnsafePointer<Int32>, wantGrad: Bool, gradScale: Float, perPositionLoss: UnsafeMutablePointer<Float>?,
+                project: (_ start: Int, _ rows: Int, _ logits: UnsafeMutablePointer<Float>) -> Void,
+                backward: (_ start: Int, _ rows: Int, _ dlogits: UnsafePointer<Float>) -> Void) -> Result {
         var total = Result(lossSum: 0, count: 0)
         let v = vocab
         let logits = scratch.pointer
@@ -47,9 +74,7 @@ public struct ChunkedCrossEntropy {
         var start = 0
         while start < n {
             let rows = min(chunkRows, n - start)
-            let xc = x + start * c
-            BLAS.gemm(transB: true, m: rows, n: v, k: c, a: xc, b: weight, c: logits)
-            let wantGrad = dx != nil || dweight != nil
+            project(start, rows, logits)
             Parallel.forEachChunk(rows, minPerThread: 4) { rs in
                 for r in rs {
                     let row = logits + r * v
@@ -76,8 +101,7 @@ public struct ChunkedCrossEntropy {
                 }
                 perPositionLoss?[start + r] = rowLoss[r]
             }
-            if let dx { BLAS.gemm(m: rows, n: c, k: v, a: logits, b: weight, beta: 1, c: dx + start * c) }
-            if let dweight { BLAS.gemm(transA: true, m: v, n: c, k: rows, a: logits, b: xc, beta: 1, c: dweight) }
+            if wantGrad { backward(start, rows, logits) }
             start += rows
         }
         return total

@@ -93,7 +93,9 @@ public enum TruncatedSVD {
     }
 
     /// Decomposes once, resolves `spec` against the singular values (so `.energy` works), and factorises;
-    /// nil for `.dense`. The rank chosen is `b.shape[1]`.
+    /// nil for `.dense`, and nil when an energy threshold needs a rank at which the factors would be no
+    /// smaller than the dense matrix (beyond `LowRankLinear.breakEvenRank`: factorising would only cost).
+    /// The rank chosen is `b.shape[1]`.
     /// - shapes: w [m,n] = [out, in]; returns b [m,r], a [r,n]
     public static func factorize(_ w: UnsafePointer<Float>, rows m: Int, columns n: Int, spec: RankSpec,
                                  layer: String) throws -> (b: Tensor, a: Tensor, energyKept: Double, relativeError: Double)? {
@@ -102,6 +104,7 @@ public enum TruncatedSVD {
         if case .energy = spec { try spec.validate(layer: layer) } else { _ = try spec.resolve(in: n, out: m, layer: layer) }
         let svd = try decompose(w, rows: m, columns: n)
         guard let r = try spec.resolve(in: n, out: m, singularValues: svd.s, layer: layer) else { return nil }
+        if case .energy = spec, r > LowRankLinear.breakEvenRank(inFeatures: n, outFeatures: m) { return nil }
         return try factors(u: svd.u, s: svd.s, vt: svd.vt, rank: r, original: w, layer: layer)
     }
 

@@ -1,14 +1,19 @@
 import Data
+import Distributed
 import Foundation
 import IO
 import Models
 import NN
 import Tensor
 
-/// `fingpt pretrain` as a library call: builds (or resumes) a GPT-2 model for a prepared corpus and
-/// trains it, writing checkpoint.bin, log.jsonl, loss.svg and config.json into the output folder.
+/// `fingpt pretrain` as a library call: builds (or resumes) a GPT-2 or LLaMA model for a prepared
+/// corpus and trains it, writing checkpoint.bin, log.jsonl, loss.svg and config.json into the output
+/// folder. A model can start from scratch (a preset or config, dense or low-rank), from a checkpoint,
+/// or from a pretrained model file (GGUF, Hugging Face folder), optionally factorised by truncated SVD
+/// first (FinGPT-HPC's method 2).
 public struct PretrainJob {
-    /// A preset name (`gpt2`, `small`, `mini`, `tiny`) or a path to a config.json.
+    /// A preset name (GPT-2: `gpt2`, `small`, `mini`, `tiny`; LLaMA: `smollm2-135m`, `llama-small`,
+    /// `llama-mini`) or a path to a config.json.
     public var model: String = "mini"
     public var dataDirectory: String
     public var outputDirectory: String
@@ -20,12 +25,16 @@ public struct PretrainJob {
     public var minutes: Double?
     /// Overrides of the preset's context length (smaller contexts train faster).
     public var contextLength: Int?
-    /// Factorise the new model's block linears (FinGPT-HPC low-rank pretraining from scratch).
+    /// Factorise the block linears: of the new model (low-rank pretraining from scratch), or of the
+    /// `initFrom` model by truncated SVD (energy thresholds allowed there).
     public var lowRank: LowRankPlan?
-    /// Start from the weights of this checkpoint (e.g. a model factorised by `fingpt lowrank`) with a
-    /// fresh optimizer and schedule, instead of a random initialisation.
+    /// Start from the weights of this model (a checkpoint, e.g. one factorised by `fingpt lowrank`, a
+    /// GGUF file or a Hugging Face folder) with a fresh optimizer and schedule.
     public var initFrom: String?
     public var showProgress = true
+    /// All processes of the run (a single process unless launched by mpirun) and how they split the work.
+    public var communicator: Communicator = SingleProcessCommunicator()
+    public var layout: ParallelLayout = .single
 
     public init(dataDirectory: String, outputDirectory: String) {
         self.dataDirectory = dataDirectory
@@ -34,7 +43,7 @@ public struct PretrainJob {
 
     public func run(log: @escaping (String) -> Void) throws -> Trainer.Summary {
         var training = self.training
-        let model: GPT2Model
+        var model: TrainableLanguageModel
         let checkpointPath = (outputDirectory as NSString).appendingPathComponent("checkpoint.bin")
         if resume {
             let ckpt = try Checkpoint(path: checkpointPath)
@@ -45,50 +54,67 @@ public struct PretrainJob {
             model = try ckpt.loadModel()
             log("resuming from \(checkpointPath) at step \(ckpt.header.step) of \(training.steps)")
         } else if let initFrom {
-            guard lowRank == nil else { throw TrainingError.invalidConfig("--init takes the model from the checkpoint; factorise it with `fingpt lowrank` instead of --low-rank") }
-            model = try Checkpoint(path: initFrom).loadModel()
+            model = try TrainableModelLoader.load(path: initFrom)
             log("initialised from \(initFrom)")
+            if let lowRank {
+                let (factorised, report) = try LowRankFactorizer.factorize(model, plan: lowRank)
+                let kept = report.filter { $0.rank != nil }
+                let meanEnergy = kept.isEmpty ? 1 : kept.reduce(0) { $0 + $1.energyKept } / Double(kept.count)
+                log(String(format: "factorised %d of %d block linears by truncated SVD (mean energy kept %.3f)", kept.count, report.count, meanEnergy))
+                model = factorised
+            }
         } else {
-            var config = try GPT2Config.load(presetOrPath: self.model)
-            if let contextLength { config.contextLength = contextLength }
             let vocab = try ShardTokenSource.manifest(in: dataDirectory).0.tokenizer.vocabularySize
-            config.vocabSize = vocab
+            var config = try ModelConfiguration.load(presetOrPath: self.model).with(vocabularySize: vocab, contextLength: contextLength)
             if let lowRank { config = try config.withLowRank(lowRank) }
             try config.validate()
-            model = try GPT2Model(config: config, seed: training.seed)
+            model = try config.makeModel(seed: training.seed)
         }
-        try training.validate(contextLength: model.config.contextLength)
+        let config = model.configuration
+        try training.validate(contextLength: config.contextLength)
         let source = try ShardTokenSource(directory: dataDirectory, batch: training.batch, seq: training.seq,
-                                          seed: training.seed &+ 1, contextLength: model.config.contextLength)
-        guard source.vocabularySize == model.config.vocabSize else {
-            throw TrainingError.data("\(dataDirectory): tokens come from a vocabulary of \(source.vocabularySize), the model has \(model.config.vocabSize)")
+                                          seed: training.seed &+ 1, contextLength: config.contextLength)
+        guard source.vocabularySize == config.vocabularySize else {
+            throw TrainingError.data("\(dataDirectory): tokens come from a vocabulary of \(source.vocabularySize), the model has \(config.vocabularySize)")
         }
         if !resume, let minutes {
             training.steps = try PretrainJob.steps(for: minutes, model: model, training: training)
+            // every rank must run the same number of steps: rank 0's estimate wins
+            let agreed = try communicator.broadcast(bytes: Array(String(training.steps).utf8), root: 0)
+            training.steps = Int(String(decoding: agreed, as: UTF8.self)) ?? training.steps
             log(String(format: "time budget %.1f min: %d steps", minutes, training.steps))
         }
-        let c = model.config
-        log(String(format: "model: GPT-2 %d layers, %d wide, %d heads, context %d, vocab %d, %.2fM parameters%@",
-                   c.layers, c.embeddingSize, c.heads, c.contextLength, c.vocabSize, Double(c.parameterCount) / 1e6,
-                   c.lowRankRanks.isEmpty ? "" : String(format: " (%d linear layers factorised, linear parameters %.2fx smaller)", c.lowRankRanks.count,
-                                                        Double(c.denseLinearParameterCount) / Double(c.linearParameterCount))))
+        let w = config.linearWeightCounts
+        log("model: " + config.summary + String(format: ", context %d, vocab %d", config.contextLength, config.vocabularySize)
+            + (config.lowRankRanks.isEmpty ? "" : String(format: " (linear weights %.2fx smaller)", Double(w.dense) / Double(w.actual))))
         log("data: \(source.manifest.trainTokens) training and \(source.manifest.valTokens) validation tokens from \(dataDirectory)")
-        let trainer = try Trainer(model: model, data: source, config: training, outputDirectory: outputDirectory)
+        let trainer = try Trainer(model: model, data: source, config: training, outputDirectory: outputDirectory,
+                                  communicator: communicator, layout: layout)
         trainer.showProgress = showProgress
         trainer.log = log
+        if !layout.isSingleProcess {
+            log(String(format: "parallel: %d data-parallel x %d pipeline stages%@ on %d ranks", layout.dataParallel, layout.pipelineStages,
+                       layout.pipelineStages > 1 ? " x \(layout.microBatches) micro-batches (1F1B)" : "", communicator.size))
+        }
         if resume { try trainer.resume() }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(encoder.encode(model.config), to: (outputDirectory as NSString).appendingPathComponent("config.json"))
+        if trainer.isLoggingRank {
+            try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
+            try AtomicFile.write(try prettyJSON(config), to: (outputDirectory as NSString).appendingPathComponent("config.json"))
+        }
         return try trainer.run()
+    }
+
+    func prettyJSON(_ config: ModelConfiguration) throws -> Data {
+        let object = try JSONSerialization.jsonObject(with: try config.json())
+        return try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
     }
 
     /// Steps that fit in `minutes`, from timing two forward+backward passes on random tokens (the
     /// model's gradients are cleared afterwards; weights and data are untouched).
-    static func steps(for minutes: Double, model: GPT2Model, training: TrainingConfig) throws -> Int {
+    static func steps(for minutes: Double, model: TrainableLanguageModel, training: TrainingConfig) throws -> Int {
         var rng = RandomGenerator(seed: 0)
         let n = training.batch * training.seq
-        let tokens = (0..<n).map { _ in Int32(rng.nextInt(below: model.config.vocabSize)) }
+        let tokens = (0..<n).map { _ in Int32(rng.nextInt(below: model.configuration.vocabularySize)) }
         _ = try model.forwardBackward(tokens: tokens, targets: tokens, batch: training.batch, seq: training.seq, gradScale: 0)
         let t0 = Date()
         _ = try model.forwardBackward(tokens: tokens, targets: tokens, batch: training.batch, seq: training.seq, gradScale: 0)

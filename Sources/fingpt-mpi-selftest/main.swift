@@ -13,12 +13,16 @@ let scenarios: [(name: String, run: (Communicator) throws -> Void)] = [
     ("peer-exit", FailureScenarios.peerExit),
     ("stall", FailureScenarios.stall),
     ("bench", AllReduceBenchmark.run),
+    ("train", { try TrainingScenarios.run($0, scenarioArguments) }),
 ]
 
 let arguments = Array(CommandLine.arguments.dropFirst())
-guard arguments.count == 1, let scenario = scenarios.first(where: { $0.name == arguments[0] }) else {
+/// Arguments after the scenario name (the `train` scenario's mode and folder).
+let scenarioArguments = Array(arguments.dropFirst())
+guard arguments.count >= 1, let scenario = scenarios.first(where: { $0.name == arguments[0] }),
+      arguments.count == 1 || scenario.name == "train" else {
     let names = scenarios.map(\.name).joined(separator: "|")
-    FileHandle.standardError.write(Data("usage: fingpt-mpi-selftest <\(names)>\n".utf8))
+    FileHandle.standardError.write(Data("usage: fingpt-mpi-selftest <\(names)> (train: <dp|pp|pp-lora|dp-pp|resume> <folder> ...)\n".utf8))
     exit(2)
 }
 

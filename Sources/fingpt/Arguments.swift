@@ -3,6 +3,8 @@ import Foundation
 /// Minimal `--name value` / `--flag` command-line parsing with clear errors for unknown options.
 struct Arguments {
     private(set) var values: [String: String] = [:]
+    /// Every value of an option given more than once, in order.
+    private(set) var repeated: [String: [String]] = [:]
     private(set) var flags: Set<String> = []
     private(set) var positional: [String] = []
     private var used: Set<String> = []
@@ -15,11 +17,13 @@ struct Arguments {
                 let key = String(a.dropFirst(2))
                 if let eq = key.firstIndex(of: "=") {
                     values[String(key[..<eq])] = String(key[key.index(after: eq)...])
+                    repeated[String(key[..<eq]), default: []].append(String(key[key.index(after: eq)...]))
                 } else if flagNames.contains(key) {
                     flags.insert(key)
                 } else {
                     guard i + 1 < args.count else { throw CLIError.usage("option --\(key) needs a value") }
                     values[key] = args[i + 1]
+                    repeated[key, default: []].append(args[i + 1])
                     i += 1
                 }
             } else {
@@ -32,6 +36,12 @@ struct Arguments {
     mutating func string(_ name: String) -> String? { used.insert(name); return values[name] }
 
     mutating func string(_ name: String, default d: String) -> String { string(name) ?? d }
+
+    /// All values of an option that may be repeated (`--data a --data b`), each also split at commas.
+    mutating func strings(_ name: String) -> [String] {
+        used.insert(name)
+        return (repeated[name] ?? []).flatMap { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }.filter { !$0.isEmpty }
+    }
 
     mutating func require(_ name: String) throws -> String {
         guard let v = string(name) else { throw CLIError.usage("missing required option --\(name)") }

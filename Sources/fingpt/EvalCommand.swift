@@ -80,10 +80,7 @@ enum EvalCommand {
     /// The model to evaluate: `path` through `LanguageModelLoader`. The single place where a LoRA
     /// adapter will be applied once adapters exist.
     static func loadModel(path: String, adapter: String?, tokenizer: String?, maxContext: Int) throws -> LoadedLanguageModel {
-        if let adapter {
-            throw CLIError.usage("--adapter \(adapter): LoRA adapters are not supported yet; evaluate the base model, or a model with the adapter merged")
-        }
-        return try LanguageModelLoader.load(path: path, tokenizerPath: tokenizer, maxContext: maxContext)
+        try LanguageModelLoader.load(path: path, tokenizerPath: tokenizer, maxContext: maxContext, adapterPath: adapter)
     }
 
     static func runPerplexity(_ loaded: LoadedLanguageModel, data: String, limit: Int?, window: Int, stride: Int,

@@ -5,9 +5,10 @@ import Models
 /// `fingpt generate`: continue a prompt (raw, or as one chat turn with --chat) and stream the text.
 enum GenerateCommand {
     static let usage = """
-    fingpt generate --model PATH --prompt TEXT [--chat] [--system TEXT] [--tokenizer PATH] [--context N]
+    fingpt generate --model PATH [--adapter DIR] --prompt TEXT [--chat] [--system TEXT] [--tokenizer PATH] [--context N]
                     \(GenerationArguments.usage) [--stats]
       PATH: a GGUF file (LLaMA runs on its quantized weights), a Hugging Face folder, or a checkpoint.
+      --adapter: a LoRA adapter (PEFT folder, `fingpt finetune` output or its checkpoint) added on top.
     """
 
     static func run(_ args: [String]) throws {
@@ -16,11 +17,11 @@ enum GenerateCommand {
         let path = try a.require("model"), prompt = try a.require("prompt")
         let chat = a.flag("chat"), showStats = a.flag("stats")
         let system = a.string("system")
-        let tokenizer = a.string("tokenizer")
+        let tokenizer = a.string("tokenizer"), adapter = a.string("adapter")
         let context = try a.int("context")
         var options = try GenerationArguments.parse(&a)
         try a.checkAllUsed()
-        let loaded = try LanguageModelLoader.load(path: path, tokenizerPath: tokenizer, maxContext: context)
+        let loaded = try LanguageModelLoader.load(path: path, tokenizerPath: tokenizer, maxContext: context, adapterPath: adapter)
         let stats: TextGeneration.Stats
         if chat {
             let session = ChatSession(loaded: loaded, system: system, options: options)

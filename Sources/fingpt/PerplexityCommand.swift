@@ -6,7 +6,7 @@ import Training
 /// `fingpt perplexity`: sliding-window perplexity of a text file.
 enum PerplexityCommand {
     static let usage = """
-    fingpt perplexity --model PATH --data FILE [--window 512] [--stride 256] [--limit-tokens N]
+    fingpt perplexity --model PATH [--adapter DIR] --data FILE [--window 512] [--stride 256] [--limit-tokens N]
                       [--tokenizer PATH] [--out results.json]
     """
 
@@ -15,11 +15,11 @@ enum PerplexityCommand {
         if a.flag("help") { print(usage); return }
         let path = try a.require("model"), data = try a.require("data")
         let window = try a.int("window", default: 512), stride = try a.int("stride", default: 256)
-        let limit = try a.int("limit-tokens"), out = a.string("out"), tokenizer = a.string("tokenizer")
+        let limit = try a.int("limit-tokens"), out = a.string("out"), tokenizer = a.string("tokenizer"), adapter = a.string("adapter")
         try a.checkAllUsed()
         guard FileManager.default.fileExists(atPath: data) else { throw CLIError.usage("\(data): file not found") }
         let text = try String(contentsOfFile: data, encoding: .utf8)
-        let loaded = try LanguageModelLoader.load(path: path, tokenizerPath: tokenizer, maxContext: window)
+        let loaded = try LanguageModelLoader.load(path: path, tokenizerPath: tokenizer, maxContext: window, adapterPath: adapter)
         var tokens = loaded.tokenizer.encode(text, allowSpecial: false, addBOS: false)
         if let limit { tokens = Array(tokens.prefix(limit)) }
         let progress = ProgressLine(total: tokens.count, unit: "tokens")

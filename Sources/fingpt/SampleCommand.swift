@@ -1,9 +1,10 @@
 import Foundation
+import Inference
 import Models
 import Tokenizers
 import Training
 
-/// `fingpt sample`: generates text from a pretraining checkpoint.
+/// `fingpt sample`: generates text from a pretraining checkpoint (GPT-2 or LLaMA, dense or low-rank).
 enum SampleCommand {
     static let usage = """
     fingpt sample --checkpoint FILE --tokenizer MODEL.gguf [--prompt TEXT] [--tokens 64]
@@ -24,17 +25,17 @@ enum SampleCommand {
         options.repetitionPenalty = try a.float("repeat-penalty", default: 1)
         options.seed = UInt64(try a.int("seed", default: 0))
         try a.checkAllUsed()
-        let model = try Checkpoint(path: checkpoint).loadModel()
-        let tokenizer = try BPETokenizer(ggufPath: tokenizerPath)
-        guard tokenizer.vocabularySize == model.config.vocabSize else {
-            throw CLIError.usage("the tokenizer has \(tokenizer.vocabularySize) tokens but the model was trained on \(model.config.vocabSize)")
+        let loaded = try LanguageModelLoader.load(path: checkpoint, tokenizerPath: tokenizerPath)
+        let model = loaded.model, tokenizer = loaded.tokenizer
+        guard tokenizer.vocabularySize == model.vocabularySize else {
+            throw CLIError.usage("the tokenizer has \(tokenizer.vocabularySize) tokens but the model was trained on \(model.vocabularySize)")
         }
         let ids = tokenizer.encode(prompt, allowSpecial: true, addBOS: false)
         print(prompt.replacingOccurrences(of: "<|endoftext|>", with: ""), terminator: "")
         options.stopTokens = Set([tokenizer.endOfTextID].compactMap { $0 })
         var generated: [Int32] = []
         var printed = ""
-        try TextGeneration.generate(model: GPT2Runner(model: model), prompt: Array(ids.suffix(model.config.contextLength - 1)), options: options) { id in
+        try TextGeneration.generate(model: model, prompt: Array(ids.suffix(model.maxContext - 1)), options: options) { id in
             generated.append(id)
             let text = tokenizer.decode(generated)
             // print only complete characters: hold back a trailing replacement from a split UTF-8 sequence

@@ -2,7 +2,10 @@ import Foundation
 
 let commands: [(name: String, summary: String, run: ([String]) throws -> Void)] = [
     ("prepare", "tokenize a text corpus into llm.c token shards", PrepareCommand.run),
-    ("pretrain", "pretrain a GPT-2 model from scratch or resume a run", PretrainCommand.run),
+    ("pretrain", "pretrain a GPT-2 or LLaMA model (from scratch, low-rank, or from a pretrained one)", PretrainCommand.run),
+    ("finetune", "LoRA / QLoRA (or full) instruction finetuning of a LLaMA model on JSONL data", FinetuneCommand.run),
+    ("merge", "merge a LoRA adapter into its base model (GGUF at a chosen type, or safetensors)", MergeCommand.run),
+    ("split", "hold out a dev share of instruction JSONL files (seeded, stable)", SplitCommand.run),
     ("lowrank", "factorise a dense checkpoint by truncated SVD (or merge factors back)", LowRankCommand.run),
     ("sample", "generate text from a pretraining checkpoint", SampleCommand.run),
     ("generate", "continue a prompt with a model (GGUF, Hugging Face folder or checkpoint)", GenerateCommand.run),
@@ -12,6 +15,7 @@ let commands: [(name: String, summary: String, run: ([String]) throws -> Void)] 
     ("convert", "convert LLaMA models between GGUF and Hugging Face safetensors", ConvertCommand.run),
     ("inspect", "show a model file's metadata, tensors, parameter count and size", InspectCommand.run),
     ("bench-train", "time GPT-2 training steps on random tokens (JSON line)", BenchTrainCommand.run),
+    ("bench-finetune", "time LoRA / QLoRA / full finetuning steps of a LLaMA model (JSON line)", BenchFinetuneCommand.run),
     ("bench-generate", "time prompt processing and generation (JSON line)", BenchGenerateCommand.run),
 ]
 
@@ -23,6 +27,8 @@ func printUsage() {
 }
 
 let argv = Array(CommandLine.arguments.dropFirst())
+/// "rank N: " when launched by mpirun (pretrain and finetune start MPI through `Communicators.world()`).
+let rankPrefix = ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_RANK"].map { "rank \($0): " } ?? ""
 guard let name = argv.first, name != "--help", name != "-h", name != "help" else {
     printUsage()
     exit(argv.isEmpty ? 1 : 0)
@@ -35,9 +41,10 @@ guard let command = commands.first(where: { $0.name == name }) else {
 do {
     try command.run(Array(argv.dropFirst()))
 } catch let e as CLIError {
-    FileHandle.standardError.write(Data("error: \(e)\n".utf8))
+    FileHandle.standardError.write(Data("\(rankPrefix)error: \(e)\n".utf8))
     exit(2)
 } catch {
-    FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+    // under mpirun a failed rank exits without finalizing MPI; mpirun then ends the others
+    FileHandle.standardError.write(Data("\(rankPrefix)error: \(error)\n".utf8))
     exit(1)
 }

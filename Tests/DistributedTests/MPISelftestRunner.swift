@@ -45,25 +45,30 @@ struct MPISelftestRunner {
 
     /// Runs `mpirun -np ranks [mpirunOptions] <selftest> scenario`; with `reportExitCodes` each rank runs
     /// under a shell that prints `EXIT rank=R status=S` when the rank's process ends.
-    func run(_ scenario: String, ranks: Int = 2, mpirunOptions: [String] = [], reportExitCodes: Bool = false,
+    func run(_ scenario: String, arguments extra: [String] = [], ranks: Int = 2, mpirunOptions: [String] = [], reportExitCodes: Bool = false,
              limit: Double = 60) throws -> Run {
         var arguments = ["-np", String(ranks), "--oversubscribe"] + mpirunOptions
         if reportExitCodes {
-            arguments += ["/bin/sh", "-c", #""$0" "$@"; s=$?; echo "EXIT rank=$OMPI_COMM_WORLD_RANK status=$s"; exit $s"#, executable, scenario]
+            arguments += ["/bin/sh", "-c", #""$0" "$@"; s=$?; echo "EXIT rank=$OMPI_COMM_WORLD_RANK status=$s"; exit $s"#, executable, scenario] + extra
         } else {
-            arguments += [executable, scenario]
+            arguments += [executable, scenario] + extra
         }
         return try execute(arguments, limit: limit)
     }
 
-    private func execute(_ arguments: [String], limit: Double) throws -> Run {
+    /// Runs the self-test as one plain process (no mpirun), e.g. to resume a checkpoint on one rank.
+    func runAlone(_ scenario: String, arguments extra: [String] = [], limit: Double = 60) throws -> Run {
+        try execute([executable, scenario] + extra, limit: limit, launcher: executable)
+    }
+
+    private func execute(_ arguments: [String], limit: Double, launcher: String? = nil) throws -> Run {
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("fingpt-mpi-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: log) }
         let handle = try FileHandle(forWritingTo: log)
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: mpirun)
-        process.arguments = arguments
+        process.executableURL = URL(fileURLWithPath: launcher ?? mpirun)
+        process.arguments = launcher == nil ? arguments : Array(arguments.dropFirst())
         var environment = ProcessInfo.processInfo.environment
         environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
         environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"

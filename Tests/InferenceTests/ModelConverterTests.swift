@@ -12,11 +12,11 @@ import XCTest
 
 final class ModelConverterTests: XCTestCase {
     /// A byte-level tokenizer with one token per byte and no merges.
-    func byteTokenizer() throws -> BPETokenizer {
+    static func byteTokenizer() throws -> BPETokenizer {
         try BPETokenizer(tokens: (0..<256).map { ByteLevelEncoding.encode([UInt8($0)]) }, merges: [], preTokenizer: .gpt2)
     }
 
-    func tinyModel() throws -> LlamaModel {
+    static func tinyModel() throws -> LlamaModel {
         let cfg = LlamaConfig(vocabSize: 256, hiddenSize: 64, intermediateSize: 96, layers: 2, heads: 4, kvHeads: 2,
                               contextLength: 64, rmsNormEpsilon: 1e-5, ropeTheta: 10000, tieWordEmbeddings: false)
         let m = try LlamaModel(config: cfg, seed: 11)
@@ -28,7 +28,7 @@ final class ModelConverterTests: XCTestCase {
     func testGGUFExportRoundTripsExactlyInF32AndRunsQuantized() throws {
         let dir = try FixturePaths.makeTemporaryDirectory("convert")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let model = try tinyModel(), tok = try byteTokenizer()
+        let model = try Self.tinyModel(), tok = try Self.byteTokenizer()
         let f32 = dir.appendingPathComponent("tiny-f32.gguf").path
         try GGUFExporter.writeLlama(model: model, tokenizer: tok, type: .f32, name: "tiny", to: f32)
         let gguf = try GGUFFile(path: f32)
@@ -65,7 +65,7 @@ final class ModelConverterTests: XCTestCase {
     func testHuggingFaceFolderRoundTripThroughConvert() throws {
         let dir = try FixturePaths.makeTemporaryDirectory("convert-hf")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let model = try tinyModel(), tok = try byteTokenizer()
+        let model = try Self.tinyModel(), tok = try Self.byteTokenizer()
         let f32 = dir.appendingPathComponent("tiny.gguf").path
         try GGUFExporter.writeLlama(model: model, tokenizer: tok, type: .f32, name: "tiny", to: f32)
         let folder = dir.appendingPathComponent("hf").path
@@ -76,8 +76,51 @@ final class ModelConverterTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("safetensors output supports"))
         }
         XCTAssertThrowsError(try ModelConverter.convert(input: folder, output: dir.appendingPathComponent("x.gguf").path, target: .q8_0)) {
-            XCTAssertTrue("\($0)".contains("no tokenizer.json"))
+            XCTAssertTrue("\($0)".contains("no tokenizer found"), "\($0)")
         }
+    }
+}
+
+final class LowRankLlamaExportTests: XCTestCase {
+    func testFactorisedLlamaCheckpointExportsMergedOrWithFactors() throws {
+        let dir = try FixturePaths.makeTemporaryDirectory("llama-lowrank-export")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let dense = try ModelConverterTests.tinyModel()
+        let (model, _) = try LowRankFactorizer.factorize(dense, plan: try LowRankPlan(parsing: "qkv=8,attn_out=e0.9,mlp_up=0.25,mlp_down=dense"))
+        let ckpt = dir.appendingPathComponent("lowrank.bin").path
+        try Checkpoint.save(to: ckpt, model: model, optimizer: nil, training: nil, step: 0, dataState: nil)
+        let tokens: [Int32] = Array("EPS beat estimates".utf8).map { Int32($0) }
+        let reference = try model.logits(tokens: tokens, batch: 1, seq: tokens.count).array
+        // GGUF for llama.cpp: merged to dense, exact in f32; needs a tokenizer since checkpoints have none
+        let gguf = dir.appendingPathComponent("merged.gguf").path
+        XCTAssertThrowsError(try ModelConverter.convert(input: ckpt, output: gguf, target: .f32)) { XCTAssertTrue("\($0)".contains("tokenizer"), "\($0)") }
+        let tokPath = dir.appendingPathComponent("tok.gguf").path
+        try GGUFExporter.writeLlama(model: dense, tokenizer: try ModelConverterTests.byteTokenizer(), type: .f32, name: "tok", to: tokPath)
+        XCTAssertTrue(try ModelConverter.convert(input: ckpt, output: gguf, target: .f32, tokenizerPath: tokPath).contains("merged"))
+        let fromGGUF = try GGUFModelLoader.llamaModel(gguf: try GGUFFile(path: gguf))
+        XCTAssertTrue(fromGGUF.config.lowRankRanks.isEmpty)
+        assertAllClose(try fromGGUF.logits(tokens: tokens, batch: 1, seq: tokens.count).array, reference, rtol: 1e-4, atol: 1e-4, "merged GGUF")
+        // safetensors for transformers: merged by default
+        let merged = dir.appendingPathComponent("hf-merged").path
+        _ = try ModelConverter.convert(input: ckpt, output: merged, target: .f32)
+        let mergedModel = try HuggingFaceFolder(path: merged).loadLlama()
+        XCTAssertTrue(mergedModel.config.lowRankRanks.isEmpty)
+        assertAllClose(try mergedModel.logits(tokens: tokens, batch: 1, seq: tokens.count).array, reference, rtol: 1e-4, atol: 1e-4, "merged folder")
+        // --keep-factors: the factors themselves, smaller, and fingpt loads them back bit for bit
+        let factors = dir.appendingPathComponent("hf-factors").path
+        XCTAssertTrue(try ModelConverter.convert(input: ckpt, output: factors, target: .f32, keepFactors: true).contains("kept"))
+        let back = try HuggingFaceFolder(path: factors).loadLlama()
+        XCTAssertEqual(back.config.lowRankRanks, model.config.lowRankRanks)
+        XCTAssertEqual(back.config.headDim, model.config.headDim)
+        XCTAssertEqual(back.parameters.buffer.buffer.map { $0 }, model.parameters.buffer.buffer.map { $0 })
+        func size(_ folder: String) throws -> Int {
+            (try FileManager.default.attributesOfItem(atPath: folder + "/model.safetensors")[.size] as! NSNumber).intValue
+        }
+        XCTAssertLessThan(try size(factors), try size(merged))
+        // generation from the checkpoint runs on the factors
+        let loaded = try LanguageModelLoader.load(path: ckpt, tokenizerPath: tokPath)
+        XCTAssertTrue(loaded.description.contains("low-rank"), loaded.description)
+        assertAllClose(try loaded.model.forward(tokens, allLogits: true), reference, rtol: 1e-4, atol: 1e-4, "checkpoint runner")
     }
 }
 

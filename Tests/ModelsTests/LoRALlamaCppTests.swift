@@ -13,12 +13,7 @@ import XCTest
 /// BPE merges, so every prompt character is one token: the prompt is tokenized without a tokenizer,
 /// and llama.cpp's token ids (from its saved session) are compared with ours.
 final class LoRALlamaCppTests: XCTestCase {
-    static var llamaCompletion: String? {
-        let env = ProcessInfo.processInfo.environment["FINGPT_LLAMA_CPP_BIN"]
-        let dir = env ?? FixturePaths.repositoryRoot.appendingPathComponent("bench/.work/llama.cpp-build/bin").path
-        let path = (dir as NSString).appendingPathComponent("llama-completion")
-        return FileManager.default.isExecutableFile(atPath: path) ? path : nil
-    }
+    static var llamaCompletion: String? { LlamaCppCompletion.binary }
 
     static let endOfText: Int32 = 96
     static let config = LlamaConfig(vocabSize: 97, hiddenSize: 64, intermediateSize: 128, layers: 2, heads: 4, kvHeads: 2,
@@ -89,37 +84,8 @@ final class LoRALlamaCppTests: XCTestCase {
         return Array(seq.dropFirst(prompt.count))
     }
 
-    /// Prompt and greedy tokens of llama-completion, read from the session file it saves at the end
-    /// (`--prompt-cache-all`: u32 magic "ggsn", u32 version, u32 count, then `count` int32 token ids).
-    /// The session file is written by the main thread; the printed text is not used because this
-    /// build's asynchronous logger can lose the last pieces when the process exits.
     func runLlamaCpp(_ binary: String, model: String, lora: String?, prompt: String, count: Int) throws -> [Int32] {
-        let stem = model + (lora == nil ? ".base" : ".lora")
-        FileManager.default.createFile(atPath: stem + ".log", contents: nil)
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: stem + ".log"))
-        defer { try? log.close() }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: binary)
-        p.arguments = ["-m", model, "-p", prompt, "-n", "\(count)", "--temp", "0", "-no-cnv", "--no-display-prompt", "--ignore-eos",
-                       "-s", "1", "-t", "1", "--simple-io", "--prompt-cache", stem + ".session", "--prompt-cache-all"]
-            + (lora.map { ["--lora", $0] } ?? [])
-        p.standardInput = FileHandle.nullDevice
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = log
-        try p.run()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else {
-            let text = (try? String(contentsOfFile: stem + ".log", encoding: .utf8)) ?? ""
-            XCTFail("llama-completion failed (\(p.terminationStatus)): \(text.suffix(2000))")
-            return []
-        }
-        let data = try Data(contentsOf: URL(fileURLWithPath: stem + ".session"))
-        guard data.count >= 12 else { XCTFail("session file of \(data.count) bytes"); return [] }
-        let word = { (i: Int) in data.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self).littleEndian } }
-        XCTAssertEqual(word(0), 0x6767_736E, "session magic 'ggsn'")
-        let n = Int(word(2))
-        guard data.count >= 12 + 4 * n else { XCTFail("session file truncated"); return [] }
-        return (0..<n).map { Int32(bitPattern: word(3 + $0)) }
+        try LlamaCppCompletion.tokens(binary, model: model, lora: lora, prompt: prompt, count: count)
     }
 
     func testLlamaCppAppliesOurLoRALikeTheMergedModel() throws {

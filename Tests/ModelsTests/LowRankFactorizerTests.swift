@@ -31,7 +31,7 @@ final class LowRankFactorizerTests: XCTestCase {
         XCTAssertThrowsError(try LowRankFactorizer.factorize(small, plan: try LowRankPlan(uniform: .absolute(2)))) {
             XCTAssertTrue("\($0)".contains("already factorised"))
         }
-        let text = LowRankFactorizer.render(smallReport, config: small.config, denseConfig: cfg)
+        let text = LowRankFactorizer.render(smallReport, config: small.configuration)
         XCTAssertTrue(text.contains("whole model"))
     }
 }

@@ -160,6 +160,13 @@ final class TruncatedSVDTests: XCTestCase {
         }
         XCTAssertNil(try TruncatedSVD.factorize(w.pointer, rows: m, columns: n, spec: .dense, layer: "w"))
         XCTAssertEqual(try TruncatedSVD.factorize(w.pointer, rows: m, columns: n, spec: .fraction(0.25), layer: "w")?.a.shape, [6, n])
+        // a flat spectrum needs rank 23 for 95%: beyond break-even (15 for 48 x 24), so the layer stays
+        // dense under an energy threshold, while an explicit rank is honoured
+        let flat = try matrix(withSpectrum: [Float](repeating: 1, count: k), rows: m, columns: n)
+        XCTAssertEqual(LowRankLinear.breakEvenRank(inFeatures: n, outFeatures: m), 15)
+        XCTAssertNil(try TruncatedSVD.factorize(flat.pointer, rows: m, columns: n, spec: .energy(0.95), layer: "w"))
+        XCTAssertEqual(try TruncatedSVD.factorize(flat.pointer, rows: m, columns: n, spec: .energy(0.6), layer: "w")?.a.shape[0], 15)
+        XCTAssertEqual(try TruncatedSVD.factorize(flat.pointer, rows: m, columns: n, spec: .absolute(20), layer: "w")?.a.shape[0], 20)
     }
 
     func testRankDeficientMatrix() throws {

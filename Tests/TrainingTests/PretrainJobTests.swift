@@ -32,7 +32,7 @@ final class PretrainJobTests: XCTestCase {
         XCTAssertEqual(first.steps.count, 4)
         XCTAssertEqual(first.validation.map(\.step), [0, 2, 4])
         let ckpt = try Checkpoint(path: first.checkpointPath)
-        XCTAssertEqual(ckpt.header.model.vocabSize, tokenizer.vocabularySize, "the vocabulary is the data's")
+        XCTAssertEqual(ckpt.header.model.vocabularySize, tokenizer.vocabularySize, "the vocabulary is the data's")
 
         // resume with more steps: continues at step 4 and keeps one log line per step
         job.resume = true
@@ -43,7 +43,7 @@ final class PretrainJobTests: XCTestCase {
         XCTAssertEqual(log.compactMap { ($0["loss"] as? NSNumber)?.intValue == nil ? nil : ($0["step"] as! NSNumber).intValue }, [1, 2, 3, 4, 5, 6])
 
         // sample a few tokens from the checkpoint
-        let model = try Checkpoint(path: second.checkpointPath).loadModel()
+        let model = try Checkpoint(path: second.checkpointPath).loadGPT2()
         var generation = GenerationOptions()
         generation.maxNewTokens = 5
         generation.temperature = 0.8

@@ -1,6 +1,7 @@
 import Foundation
 import IO
 import Models
+import NN
 import Optim
 import Tensor
 import TestSupport
@@ -40,8 +41,11 @@ final class TrainerTests: XCTestCase {
         return c
     }
 
-    func trainer(steps: Int, subdir: String) throws -> Trainer {
-        let model = try GPT2Model(config: modelConfig, seed: 9)
+    let llamaConfig = LlamaConfig(vocabSize: 50, hiddenSize: 16, intermediateSize: 32, layers: 2, heads: 4, kvHeads: 2, contextLength: 32)
+
+    func trainer(steps: Int, subdir: String, llamaPlan: String? = nil) throws -> Trainer {
+        let model: TrainableLanguageModel = try llamaPlan.map { try LlamaModel(config: try llamaConfig.withLowRank(try LowRankPlan(parsing: $0)), seed: 9) }
+            ?? GPT2Model(config: modelConfig, seed: 9)
         let source = ArrayTokenSource(train: corpus(4000, seed: 1), validation: corpus(600, seed: 2), seed: 5)
         let t = try Trainer(model: model, data: source, config: makeConfig(steps: steps), outputDirectory: dir + "/" + subdir)
         t.showProgress = false
@@ -80,6 +84,27 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(a, b, "bit-identical losses after resume")
         let log = JSONLinesLog.read(path: resumed.logPath).compactMap { ($0["loss"] as? NSNumber)?.floatValue }
         XCTAssertEqual(log, full.steps.map(\.loss), "the resumed log continues without duplicates")
+    }
+
+    func testLowRankLlamaTrainsResumesExactlyAndReloads() throws {
+        let plan = "qkv=4,attn_out=4,mlp_up=0.5,mlp_down=8"
+        let full = try trainer(steps: 10, subdir: "lfull", llamaPlan: plan).run()
+        XCTAssertLessThan(full.steps.last!.loss, full.steps.first!.loss - 0.5, "the factorised LLaMA learns the pattern")
+        _ = try trainer(steps: 10, subdir: "lsplit", llamaPlan: plan).run(stoppingAt: 5)
+        let resumed = try trainer(steps: 10, subdir: "lsplit", llamaPlan: plan)
+        try resumed.resume()
+        XCTAssertEqual(try resumed.run().steps.map(\.loss), full.steps.suffix(5).map(\.loss), "bit-identical after resume")
+        let ck = try Checkpoint(path: resumed.checkpointPath)
+        XCTAssertEqual(ck.header.architecture, "llama")
+        let loaded = try ck.loadLlama()
+        XCTAssertEqual(loaded.config.lowRankRanks["model.layers.1.mlp.gate_proj"], 8, "0.5 of min(16, 32)")
+        XCTAssertTrue(loaded.parameters.buffer.buffer.elementsEqual(resumed.model.parameters.buffer.buffer))
+        XCTAssertThrowsError(try ck.loadGPT2()) { XCTAssertTrue("\($0)".contains("llama"), "\($0)") }
+        // the factors are what the file stores: smaller than the dense model's weights
+        let dense = try LlamaModel(config: llamaConfig)
+        XCTAssertLessThan(ck.header.parameterBufferCount, dense.parameters.buffer.count)
+        // a GPT-2 trainer refuses the LLaMA checkpoint
+        XCTAssertThrowsError(try trainer(steps: 10, subdir: "lsplit").resume()) { XCTAssertTrue("\($0)".contains("differs"), "\($0)") }
     }
 
     func testCheckpointRoundTripAndCorruption() throws {
