@@ -10,7 +10,7 @@ PRETRAIN_DIR ?= runs/pretrain-demo
 PRETRAIN_MINUTES ?= 3
 APT_PACKAGES := libopenblas-dev libopenmpi-dev openmpi-bin pkg-config
 
-.PHONY: all setup setup-system setup-model build test quickstart finetune-sentiment pretrain-demo bench bench-train clean
+.PHONY: all setup setup-system setup-model build test quickstart finetune-sentiment pretrain-demo bench bench-lowrank bench-train clean
 
 all: build
 
@@ -66,11 +66,18 @@ pretrain-demo: setup build
 	$(FINGPT) generate --model $(MODEL) --chat --system "You are a concise financial analyst." \
 	  --prompt "In two sentences: why do bond prices fall when interest rates rise?" --max-tokens 80 --stats
 
-## Benchmarks against PyTorch (training step) and llama.cpp (inference); figures go to bench/RESULTS.md.
+## Benchmarks against PyTorch (training and finetuning steps), llama.cpp (inference) and across MPI
+## layouts; figures go to bench/RESULTS.md. The low-rank tables are long runs of their own.
 bench: build setup
 	bash bench/train_bench.sh
 	bash bench/build_llamacpp.sh
 	bash bench/inference_bench.sh
+	bash bench/finetune_bench.sh
+	bash bench/distributed_bench.sh
+
+bench-lowrank: build setup
+	bash bench/lowrank_bench.sh
+	bash bench/lowrank_smollm2.sh
 
 clean:
 	rm -rf .build runs
