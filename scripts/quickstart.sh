@@ -4,14 +4,14 @@
 # again, saved as a PEFT adapter and a merged 4-bit GGUF, and asked a financial question.
 # Data: files named by FINGPT_DATA (FinGPT JSONL, "a.jsonl:REPEAT b.jsonl"), else the FinGPT sentiment
 # training sets in ../shared/data/sentiment, else data/sample/fin_sentiment_demo.jsonl (a demo sample
-# written for this project). Environment: QUICKSTART_DIR (runs/quickstart), QUICKSTART_STEPS (60),
+# written for this project). Environment: QUICKSTART_DIR (runs/quickstart), QUICKSTART_STEPS (120),
 # QUICKSTART_EVAL_LIMIT (60 rows per dev file), FINGPT (.build/release/fingpt), MODEL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FINGPT=${FINGPT:-.build/release/fingpt}
 MODEL=${MODEL:-.cache/models/SmolLM2-135M-Instruct.Q4_1.gguf}
 OUT=${QUICKSTART_DIR:-runs/quickstart}
-STEPS=${QUICKSTART_STEPS:-60}
+STEPS=${QUICKSTART_STEPS:-120}
 LIMIT=${QUICKSTART_EVAL_LIMIT:-60}
 SHARED=../shared/data/sentiment
 mkdir -p "$OUT"
@@ -59,5 +59,5 @@ echo "== 5/6 export: PEFT adapter in $OUT/finetune/adapter, llama.cpp LoRA $OUT/
 "$FINGPT" merge --model "$MODEL" --adapter "$OUT/finetune" --out "$OUT/fingpt-sentiment-q4_1.gguf" --type q4_1
 
 echo "== 6/6 the finetuned model (merged Q4_1 GGUF) answers a financial question"
-"$FINGPT" generate --model "$OUT/fingpt-sentiment-q4_1.gguf" --max-tokens 4 \
+"$FINGPT" generate --model "$OUT/fingpt-sentiment-q4_1.gguf" --max-tokens 6 \
   --prompt $'Instruction: What is the sentiment of this news? Please choose an answer from {negative/neutral/positive}.\nInput: The lender raised its full-year profit forecast after loan growth beat expectations.\nAnswer: '
