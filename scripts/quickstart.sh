@@ -50,7 +50,7 @@ score zero-shot
 
 echo "== 3/6 QLoRA finetune: NF4 base, LoRA r=8 on q,k,v,o,gate,up,down, recomputation, $STEPS steps of 4 (checkpoint, log.jsonl, loss.svg in $OUT/finetune)"
 "$FINGPT" finetune --model "$MODEL" "${train[@]}" --out "$OUT/finetune" --quant nf4 --recompute \
-  --steps "$STEPS" --batch 4 --lr 3e-4 --warmup 5 --eval-every 20 --eval-batches 8 --checkpoint-every 20 --dev-fraction 0.02 --quiet
+  --steps "$STEPS" --batch 4 --lr 3e-4 --warmup 5 --eval-every 20 --eval-batches 8 --checkpoint-every 20 --dev-fraction 0.02 --seed 7 --quiet
 
 echo "== 4/6 finetuned: the same rows with the adapter on top of the 4-bit weights (results in $OUT/eval/finetuned-*.json)"
 score finetuned --adapter "$OUT/finetune"
