@@ -3,9 +3,9 @@ import Tensor
 /// The product with respect to the input, dx[N, columns] += dy[N, rows] W (for gradients through a
 /// frozen quantized weight, as in QLoRA).
 ///
-/// W is split into column tiles (whole blocks, `tuning.backwardTileColumns` wide); each tile is
-/// decoded `tuning.backwardRowChunk` rows at a time into a per-thread buffer and accumulated into its
-/// own columns of dx with sgemm, so column tiles run in parallel without sharing output.
+/// W is split into column tiles of whole blocks, each decoded a few rows at a time into a per-thread
+/// buffer and accumulated into its own columns of dx with sgemm, so column tiles run in parallel
+/// without sharing output (`TileDecodedMatrix.backwardTiled`, the loop NF4 and int8 matrices use).
 extension QuantizedMatrix {
     /// dx[N, columns] += dy[N, rows] W.
     public func backwardInput(_ dy: UnsafePointer<Float>, rows n: Int, accumulateInto dx: UnsafeMutablePointer<Float>,
@@ -15,28 +15,17 @@ extension QuantizedMatrix {
             BLAS.gemm(m: n, n: columns, k: rows, a: dy, b: floatPointer, beta: 1, c: dx)
             return
         }
-        let block = type.blockSize
-        let width = tuning.backwardTileWidth(columns: columns, blockSize: block, threads: Parallel.threadCount)
-        let tiles = (columns + width - 1) / width
-        let chunk = Swift.max(1, Swift.min(rows, tuning.backwardRowChunk))
-        let body = { (range: Range<Int>) in
-            let buffer = AlignedBuffer<Float>(count: chunk * width)
-            for t in range {
-                let c0 = t * width, c1 = Swift.min(self.columns, c0 + width)
-                var r0 = 0
-                while r0 < self.rows {
-                    let r1 = Swift.min(self.rows, r0 + chunk)
-                    self.dequantizeBlock(rows: r0..<r1, columns: c0..<c1, into: buffer.pointer, isa: isa)
-                    BLAS.gemm(m: n, n: c1 - c0, k: r1 - r0, a: dy + r0, lda: self.rows, b: buffer.pointer, ldb: c1 - c0,
-                              beta: 1, c: dx + c0, ldc: self.columns)
-                    r0 = r1
-                }
-            }
-        }
-        if Parallel.threadCount > 1 && tiles > 1 {
-            BLAS.singleThreaded { Parallel.forEachChunk(tiles, body) }
-        } else {
-            body(0..<tiles)
-        }
+        backwardTiled(dy, rows: n, accumulateInto: dx, isa: isa)
+    }
+}
+
+/// The ggml types as tile-decoded matrices: tiles are decoded block-aligned by `dequantizeBlock`, so the
+/// tiled forward and input-gradient products are the ones NF4 and int8 matrices use.
+extension QuantizedMatrix: TileDecodedMatrix {
+    var columnGranule: Int { type.blockSize }
+
+    func decodeTile(rows: Range<Int>, columns: Range<Int>, into out: UnsafeMutablePointer<Float>, isa: KernelISA) {
+        // whole rows are one contiguous run of blocks: decode them in one call
+        if columns == 0..<self.columns { dequantizeRows(rows, into: out, isa: isa) } else { dequantizeBlock(rows: rows, columns: columns, into: out, isa: isa) }
     }
 }

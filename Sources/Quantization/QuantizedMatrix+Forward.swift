@@ -99,26 +99,6 @@ extension QuantizedMatrix {
                y + range.lowerBound, isa.code)
     }
 
-    /// Tile-decoded sgemm for larger batches.
-    func forwardTiled(_ x: UnsafePointer<Float>, rows n: Int, into out: UnsafeMutablePointer<Float>, isa: KernelISA) {
-        let parallel = tuning.parallelTiles && Parallel.threadCount > 1
-        let tileRows = tuning.forwardTileRows(rows: rows, columns: columns, threads: parallel ? Parallel.threadCount : 1)
-        let tiles = (rows + tileRows - 1) / tileRows
-        let body = { (range: Range<Int>) in
-            let buffer = AlignedBuffer<Float>(count: tileRows * self.columns)
-            for t in range {
-                let r0 = t * tileRows, r1 = Swift.min(self.rows, r0 + tileRows)
-                self.dequantizeRows(r0..<r1, into: buffer.pointer, isa: isa)
-                BLAS.gemm(transB: true, m: n, n: r1 - r0, k: self.columns, a: x, b: buffer.pointer, c: out + r0, ldc: self.rows)
-            }
-        }
-        if parallel && tiles > 1 {
-            BLAS.singleThreaded { Parallel.forEachChunk(tiles, body) }
-        } else {
-            body(0..<tiles)
-        }
-    }
-
     // MARK: helpers
 
     /// The data as floats (F32 matrices only; the initialiser guarantees alignment).
