@@ -12,7 +12,7 @@ enum FinetuneCommand {
                     [--lora-r 8] [--lora-alpha 16] [--lora-dropout 0.05] [--rslora]
                     [--targets q,k,v,o,gate,up,down] [--template fingpt|chatml|chatml:SYSTEM|TEXT]
                     [--max-seq 256] [--dev-fraction 0.05] [--batch 4] [--grad-accum 1]
-                    [--steps 200 | --epochs E] [--lr 2e-4] [--min-lr 2e-5] [--warmup 10] [--weight-decay 0]
+                    [--steps 200 | --epochs E] [--lr 2e-4] [--min-lr 2e-5] [--warmup 10] [--weight-decay 0] [--clip 1.0]
                     [--eval-every 50] [--eval-batches 16] [--checkpoint-every 100] [--seed 1337]
                     [--recompute] [--resume] [--quiet]
       IN: a LLaMA GGUF file (e.g. SmolLM2), a Hugging Face folder or a fingpt checkpoint.
@@ -44,18 +44,7 @@ enum FinetuneCommand {
         job.maxSequenceLength = try a.int("max-seq", default: 256)
         job.devFraction = Double(try a.float("dev-fraction", default: 0.05))
         var t = job.training
-        t.batch = try a.int("batch", default: t.batch)
-        t.gradAccumulation = try a.int("grad-accum", default: t.gradAccumulation)
-        t.steps = try a.int("steps", default: t.steps)
-        t.learningRate = try a.float("lr", default: t.learningRate)
-        t.minLearningRate = try a.float("min-lr", default: t.learningRate / 10)
-        t.warmupSteps = try a.int("warmup", default: t.warmupSteps)
-        t.weightDecay = try a.float("weight-decay", default: t.weightDecay)
-        t.evalEvery = try a.int("eval-every", default: t.evalEvery)
-        t.evalBatches = try a.int("eval-batches", default: t.evalBatches)
-        t.checkpointEvery = try a.int("checkpoint-every", default: t.checkpointEvery)
-        t.seed = UInt64(try a.int("seed", default: Int(t.seed)))
-        t.recompute = a.flag("recompute")
+        try TrainingArguments.read(&a, into: &t)
         job.training = t
         if let e = try a.float("epochs") { job.epochs = Double(e) }
         job.resume = a.flag("resume")
