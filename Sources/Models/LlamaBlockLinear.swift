@@ -49,6 +49,20 @@ struct LlamaBlockLinear {
         BLAS.gemm(transB: true, m: n, n: outFeatures, k: l.rank, alpha: l.scaling, a: hidden, b: l.b, beta: 1, c: out)
     }
 
+    /// What `backward` needs of this layer's forward pass without its output (used when a block is
+    /// recomputed and the output is not needed again): A x of a factorised layer, A dropout(x) of an
+    /// adapter; nothing for a dense or plain frozen layer.
+    func forwardForBackward(inp: UnsafePointer<Float>, hidden: UnsafeMutablePointer<Float>?, dropped: UnsafeMutablePointer<Float>, rows n: Int) {
+        guard let hidden else { return }
+        if let trainable {
+            if let a = trainable.a { BLAS.gemm(transB: true, m: n, n: trainable.rank, k: inFeatures, a: inp, b: a, c: hidden) }
+            return
+        }
+        guard let l = lora else { return }
+        let x = adapterInput(l, inp: inp, dropped: dropped, rows: n)
+        BLAS.gemm(transB: true, m: n, n: l.rank, k: inFeatures, a: x, b: l.a, c: hidden)
+    }
+
     /// Accumulates d(inp) into `dinp` and the trainable gradients; `scratch` holds [N, r], `dropped` [N, in].
     func backward(dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, inp: UnsafePointer<Float>, hidden: UnsafePointer<Float>?,
                   scratch: UnsafeMutablePointer<Float>, dropped: UnsafeMutablePointer<Float>, rows n: Int) {

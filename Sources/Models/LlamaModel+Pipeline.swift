@@ -71,7 +71,7 @@ extension LlamaModel: PipelineStageModel {
         training = true
         defer { training = false }
         for l in arena.layers.reversed() {
-            if recompute { timed("recompute") { blockForward(l, a) } }
+            if recompute { timed("recompute") { blockForward(l, a, recomputing: true) } }
             blockBackward(l, a)
             gradientReadyHook?(.block(l))
         }

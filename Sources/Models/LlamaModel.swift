@@ -206,12 +206,14 @@ public final class LlamaModel: @unchecked Sendable {
         return a
     }
 
-    func blockForward(_ l: Int, _ a: LlamaActivations) {
+    /// Block `l`'s forward pass. `recomputing` (inside backward, with recomputation) stops at what the
+    /// block's backward reads: the down projection's output and the residual after it (the block's
+    /// output, already kept as the next block's input) are not computed again.
+    func blockForward(_ l: Int, _ a: LlamaActivations, recomputing: Bool = false) {
         let c = config.hiddenSize, n = a.batch * a.seq, eps = config.rmsNormEpsilon
         let qd = config.qDim, kd = config.kvDim, im = config.intermediateSize
         let w = weights(layer: l), s = a.block(l), dr = a.dropped
         let x = a.residuals[l], out = a.residuals[l + 1]
-        _ = im
         timed("fwd rmsnorm") { RMSNorm.forward(out: s.ln1, rstd: s.rstd1, inp: x, weight: w.ln1, rows: n, channels: c, eps: eps) }
         timed("fwd matmul qkv") {
             w.q.forward(out: s.q, inp: s.ln1, hidden: s.hq, dropped: dr, rows: n)
@@ -231,6 +233,10 @@ public final class LlamaModel: @unchecked Sendable {
             w.up.forward(out: s.up, inp: s.ln2, hidden: s.hup, dropped: dr, rows: n)
         }
         timed("fwd swiglu") { SwiGLU.forward(out: s.act, gate: s.gate, up: s.up, count: n * im) }
+        if recomputing {
+            timed("fwd matmul down") { w.down.forwardForBackward(inp: s.act, hidden: s.hdown, dropped: dr, rows: n) }
+            return
+        }
         timed("fwd matmul down") { w.down.forward(out: out, inp: s.act, hidden: s.hdown, dropped: dr, rows: n) }
         timed("fwd residual") { Residual.forward(out: out, a: out, b: s.res2, count: n * c) }
     }
@@ -339,7 +345,7 @@ public final class LlamaModel: @unchecked Sendable {
                          weight: weight("model.norm.weight"), rstd: a.rstdf, rows: n, channels: c)
         gradientReadyHook?(.head)
         for l in stride(from: config.layers - 1, through: 0, by: -1) {
-            if recompute { timed("recompute") { blockForward(l, a) } }
+            if recompute { timed("recompute") { blockForward(l, a, recomputing: true) } }
             blockBackward(l, a)
             gradientReadyHook?(.block(l))
         }
