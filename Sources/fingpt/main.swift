@@ -1,4 +1,5 @@
 import Foundation
+import Tensor
 
 let commands: [(name: String, summary: String, run: ([String]) throws -> Void)] = [
     ("prepare", "tokenize a text corpus into llm.c token shards", PrepareCommand.run),
@@ -38,6 +39,8 @@ guard let command = commands.first(where: { $0.name == name }) else {
     printUsage()
     exit(2)
 }
+// OpenBLAS's idle workers must not keep spinning on the cores our own parallel loops use
+BLAS.limitIdleSpinning()
 do {
     try command.run(Array(argv.dropFirst()))
 } catch let e as CLIError {

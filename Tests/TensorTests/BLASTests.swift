@@ -1,3 +1,4 @@
+import Foundation
 import Tensor
 import TestSupport
 import XCTest
@@ -37,5 +38,27 @@ final class BLASTests: XCTestCase {
         XCTAssertEqual(try BLAS.matmul(a, b).array, [58, 64, 139, 154])
         XCTAssertEqual(try BLAS.matmul(a, a, transB: true).array, [14, 32, 32, 77])
         XCTAssertThrowsError(try BLAS.matmul(a, a))
+    }
+
+    /// Restarting OpenBLAS's workers with a short idle spin keeps its thread count and its results:
+    /// a product large enough to run threaded matches the reference before and after.
+    func testLimitIdleSpinningKeepsThreadsAndResults() {
+        var rng = RandomGenerator(seed: 4)
+        let m = 96, n = 80, k = 64
+        let a = Tensor.normal([m, k], std: 1, rng: &rng), b = Tensor.normal([k, n], std: 1, rng: &rng)
+        let reference = Tensor(zeros: [m, n]), c = Tensor(zeros: [m, n])
+        BLAS.gemmReference(m: m, n: n, k: k, a: a.pointer, b: b.pointer, c: reference.pointer)
+        let threads = BLAS.threads
+        let previous = ProcessInfo.processInfo.environment["OPENBLAS_THREAD_TIMEOUT"]
+        unsetenv("OPENBLAS_THREAD_TIMEOUT")
+        defer { if let previous { setenv("OPENBLAS_THREAD_TIMEOUT", previous, 1) } }
+        XCTAssertTrue(BLAS.limitIdleSpinning(), "Debian's pthreads OpenBLAS exports the restart entry points")
+        XCTAssertEqual(ProcessInfo.processInfo.environment["OPENBLAS_THREAD_TIMEOUT"], String(BLAS.idleSpinLog2Cycles))
+        XCTAssertFalse(BLAS.limitIdleSpinning(), "a timeout already in the environment is left alone")
+        XCTAssertEqual(BLAS.threads, threads)
+        for _ in 0..<3 {
+            BLAS.gemm(m: m, n: n, k: k, a: a.pointer, b: b.pointer, c: c.pointer)
+            for i in 0..<(m * n) { XCTAssertEqual(c.pointer[i], reference.pointer[i], accuracy: 1e-3) }
+        }
     }
 }
