@@ -28,12 +28,26 @@ public enum SwiGLU {
     public static func backward(dgate: UnsafeMutablePointer<Float>, dup: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
                                 gate: UnsafePointer<Float>, up: UnsafePointer<Float>, count: Int) {
         Parallel.forEachChunk(count, minPerThread: 16384) { r in
-            for i in r {
+            var i = r.lowerBound
+            while i + 16 <= r.upperBound {
+                let g = UnsafeRawPointer(gate + i).loadUnaligned(as: V.self)
+                let u = UnsafeRawPointer(up + i).loadUnaligned(as: V.self)
+                let d = UnsafeRawPointer(dout + i).loadUnaligned(as: V.self)
+                let s: V = 1 / (1 + VectorMath.exp(-g))
+                let silu = g * s
+                let dg = UnsafeRawPointer(dgate + i).loadUnaligned(as: V.self) + d * u * (s + silu * (1 - s))
+                let du = UnsafeRawPointer(dup + i).loadUnaligned(as: V.self) + d * silu
+                UnsafeMutableRawPointer(dgate + i).storeBytes(of: dg, as: V.self)
+                UnsafeMutableRawPointer(dup + i).storeBytes(of: du, as: V.self)
+                i += 16
+            }
+            while i < r.upperBound {
                 let g = gate[i]
                 let s = 1 / (1 + Foundation.exp(-g))
                 let silu = g * s
                 dgate[i] += dout[i] * up[i] * (s + silu * (1 - s))
                 dup[i] += dout[i] * silu
+                i += 1
             }
         }
     }
