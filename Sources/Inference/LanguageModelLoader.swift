@@ -18,35 +18,50 @@ public struct LoadedLanguageModel {
 /// `tokenizerPath` (GGUF or tokenizer.json) overrides or supplies the tokenizer.
 public enum LanguageModelLoader {
     /// With `adapterPath` (a PEFT adapter folder, a `fingpt finetune` output folder or its
-    /// checkpoint), a LoRA adapter is added on top of the LLaMA weights, which stay as stored.
+    /// checkpoint), a LoRA adapter is added on top: to a LLaMA model's weights, which stay as stored;
+    /// into a GPT-2 model's float32 weights (W + scaling B A, factorised layers merged to dense first).
     public static func load(path: String, tokenizerPath: String? = nil, maxContext: Int? = nil, adapterPath: String?) throws -> LoadedLanguageModel {
         let loaded = try load(path: path, tokenizerPath: tokenizerPath, maxContext: maxContext)
         guard let adapterPath else { return loaded }
-        guard let runner = loaded.model as? LlamaRunner else {
-            throw ModelError.invalidInput("\(path): LoRA adapters are supported for LLaMA models")
+        switch loaded.model {
+        case let runner as LlamaRunner:
+            let adapter = try loadAdapter(adapterPath, base: .llama(runner.config))
+            return LoadedLanguageModel(model: try runner.adapted(by: adapter), tokenizer: loaded.tokenizer,
+                                       description: loaded.description + " + LoRA r=\(adapter.config.rank) (\(adapter.modules.count) modules)",
+                                       weightBytes: loaded.weightBytes + adapter.parameters.buffer.byteCount)
+        case let runner as GPT2Runner:
+            let model = runner.model.config.lowRankRanks.isEmpty ? runner.model : try LowRankFactorizer.merge(runner.model)
+            let adapter = try loadAdapter(adapterPath, base: .gpt2(model.config))
+            try LoRAMerge.merge(adapter, into: model)
+            return LoadedLanguageModel(model: GPT2Runner(model: model), tokenizer: loaded.tokenizer,
+                                       description: loaded.description + " + LoRA r=\(adapter.config.rank) (\(adapter.modules.count) modules, merged)",
+                                       weightBytes: model.parameters.buffer.byteCount)
+        default:
+            throw ModelError.invalidInput("\(path): LoRA adapters are supported for LLaMA and GPT-2 models")
         }
-        let adapter = try loadAdapter(adapterPath, base: runner.config)
-        return LoadedLanguageModel(model: try runner.adapted(by: adapter), tokenizer: loaded.tokenizer,
-                                   description: loaded.description + " + LoRA r=\(adapter.config.rank) (\(adapter.modules.count) modules)",
-                                   weightBytes: loaded.weightBytes + adapter.parameters.buffer.byteCount)
     }
 
     /// A LoRA adapter from a PEFT folder (adapter_config.json + adapter_model.safetensors), a
-    /// finetune output folder (its adapter/ subfolder) or a finetune checkpoint.
-    public static func loadAdapter(_ path: String, base: LlamaConfig) throws -> LoRAAdapter {
+    /// finetune output folder (its adapter/ subfolder) or a finetune checkpoint, checked against `base`.
+    public static func loadAdapter(_ path: String, base: LoRABaseModel) throws -> LoRAAdapter {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw IOError.fileNotFound(path: path) }
         if isDir.boolValue {
             let nested = (path as NSString).appendingPathComponent("adapter")
             let config = (path as NSString).appendingPathComponent(LoRAPEFTFormat.configFileName)
             if !FileManager.default.fileExists(atPath: config), FileManager.default.fileExists(atPath: nested) {
-                return try LoRAPEFTFormat.load(from: nested, base: .llama(base))
+                return try LoRAPEFTFormat.load(from: nested, base: base)
             }
-            return try LoRAPEFTFormat.load(from: path, base: .llama(base))
+            return try LoRAPEFTFormat.load(from: path, base: base)
         }
         let adapter = try Checkpoint(path: path).loadAdapter()
-        try adapter.validate(against: .llama(base))
+        try adapter.validate(against: base)
         return adapter
+    }
+
+    /// The same for a LLaMA base.
+    public static func loadAdapter(_ path: String, base: LlamaConfig) throws -> LoRAAdapter {
+        try loadAdapter(path, base: .llama(base))
     }
 
     public static func load(path: String, tokenizerPath: String? = nil, maxContext: Int? = nil) throws -> LoadedLanguageModel {
@@ -87,8 +102,12 @@ public enum LanguageModelLoader {
             let types = Set(gguf.tensors.filter { $0.name.hasSuffix(".weight") && $0.dimensions.count == 2 }.map { "\($0.type)" }).sorted()
             return LoadedLanguageModel(model: runner, tokenizer: tok, description: "LLaMA (GGUF, weights \(types.joined(separator: "/")))",
                                        weightBytes: runner.weightBytes)
+        case "gpt2":
+            let m = try GPT2Model(gguf: gguf)
+            return LoadedLanguageModel(model: GPT2Runner(model: m), tokenizer: tok, description: "GPT-2 (GGUF, dequantized to float32)",
+                                       weightBytes: m.parameters.buffer.byteCount)
         default:
-            throw ModelError.invalidConfig("\(path): architecture '\(gguf.architecture ?? "none")' is not supported for inference (supported: llama; gpt2 through Hugging Face folders and checkpoints)")
+            throw ModelError.invalidConfig("\(path): architecture '\(gguf.architecture ?? "none")' is not supported for inference (supported: llama, gpt2)")
         }
     }
 

@@ -76,14 +76,10 @@ public enum ModelConverter {
 
     /// Base model + LoRA adapter -> one dense model (W + scaling B A) written like `convert` writes
     /// (GGUF re-quantized to `target`, or a safetensors folder), for tools without adapter support.
+    /// LLaMA and GPT-2 bases; factorised layers are merged to dense before the adapter.
     public static func merge(base: String, adapter adapterPath: String, output: String, target: Target,
                              tokenizerPath: String? = nil) throws -> String {
-        guard let model = try TrainableModelLoader.load(path: base) as? LlamaModel else {
-            throw ModelError.invalidConfig("\(base): merging adapters supports LLaMA-architecture models")
-        }
-        let merged = model.config.lowRankRanks.isEmpty ? model : try LowRankFactorizer.merge(model)
-        let adapter = try LanguageModelLoader.loadAdapter(adapterPath, base: merged.config)
-        try LoRAMerge.merge(adapter, into: merged)
+        let loaded = try TrainableModelLoader.load(path: base)
         var tokenizer = try tokenizerPath.map(LanguageModelLoader.tokenizer)
         var chatTemplate: String? = nil
         var name = (base as NSString).lastPathComponent
@@ -98,9 +94,37 @@ public enum ModelConverter {
             chatTemplate = try? gguf.string("tokenizer.chat_template")
             if let n = try? gguf.string("general.name") { name = n + " + LoRA" }
         }
-        try write(model: merged, tokenizer: tokenizer, chatTemplate: chatTemplate, name: name, output: output, target: target, source: base)
-        return summary(output: output, target: target, parameters: merged.config.parameterCount)
-            + " (LoRA r=\(adapter.config.rank) on \(adapter.modules.count) modules merged)"
+        switch loaded {
+        case let model as LlamaModel:
+            let merged = model.config.lowRankRanks.isEmpty ? model : try LowRankFactorizer.merge(model)
+            let adapter = try LanguageModelLoader.loadAdapter(adapterPath, base: .llama(merged.config))
+            try LoRAMerge.merge(adapter, into: merged)
+            try write(model: merged, tokenizer: tokenizer, chatTemplate: chatTemplate, name: name, output: output, target: target, source: base)
+            return summary(output: output, target: target, parameters: merged.config.parameterCount) + mergeNote(adapter)
+        case let model as GPT2Model:
+            let merged = model.config.lowRankRanks.isEmpty ? model : try LowRankFactorizer.merge(model)
+            let adapter = try LanguageModelLoader.loadAdapter(adapterPath, base: .gpt2(merged.config))
+            try LoRAMerge.merge(adapter, into: merged)
+            if output.hasSuffix(".gguf") {
+                return try exportGPT2GGUF(model: merged, output: output, target: target, tokenizer: tokenizer, source: base) + mergeNote(adapter)
+            }
+            let written = try exportGPT2(model: merged, output: output, target: target)
+            try copyTokenizerJSON(tokenizer, into: output)
+            return written + mergeNote(adapter)
+        default:
+            throw ModelError.invalidConfig("\(base): merging adapters supports LLaMA and GPT-2 models, not \(loaded.configuration.architecture)")
+        }
+    }
+
+    static func mergeNote(_ adapter: LoRAAdapter) -> String {
+        " (LoRA r=\(adapter.config.rank) on \(adapter.modules.count) modules merged)"
+    }
+
+    /// Copies the tokenizer's tokenizer.json into the folder `output` (when it was read from one).
+    static func copyTokenizerJSON(_ tokenizer: BPETokenizer?, into output: String) throws {
+        guard let tokenizer, tokenizer.source.hasSuffix("tokenizer.json"), FileManager.default.fileExists(atPath: tokenizer.source) else { return }
+        let dst = (output as NSString).appendingPathComponent("tokenizer.json")
+        if tokenizer.source != dst { try AtomicFile.write(try Data(contentsOf: URL(fileURLWithPath: tokenizer.source)), to: dst) }
     }
 
     /// Writes a LLaMA model as GGUF (path ending in .gguf) or as a Hugging Face safetensors folder.
@@ -123,10 +147,7 @@ public enum ModelConverter {
             var w = SafetensorsWriter(metadata: ["format": "pt"])
             for e in model.parameters.entries { w.add(e.name, model.parameters[e.name]) }
             try w.write(to: (output as NSString).appendingPathComponent("model.safetensors"), dtype: dtype)
-            if let tokenizer, tokenizer.source.hasSuffix("tokenizer.json"), FileManager.default.fileExists(atPath: tokenizer.source) {
-                let dst = (output as NSString).appendingPathComponent("tokenizer.json")
-                if tokenizer.source != dst { try AtomicFile.write(try Data(contentsOf: URL(fileURLWithPath: tokenizer.source)), to: dst) }
-            }
+            try copyTokenizerJSON(tokenizer, into: output)
         }
     }
 

@@ -9,7 +9,7 @@ import Tensor
 final class GPT2Activations {
     struct Block {
         let ln1, ln1Mean, ln1Rstd, qkv, atty, att, res2, ln2, ln2Mean, ln2Rstd, fch, fchGelu: UnsafeMutablePointer<Float>
-        /// A x of factorised linear layers (nil for dense ones).
+        /// A x of factorised or adapted linear layers [N, r] (nil for plain dense or frozen ones).
         let hAttn, hProj, hFC, hFCProj: UnsafeMutablePointer<Float>?
     }
 
@@ -24,10 +24,19 @@ final class GPT2Activations {
     let lnf, lnfMean, lnfRstd: UnsafeMutablePointer<Float>
     // backward scratch
     let dres, dln, dqkv, datty, dfch, dgelu, dhidden: UnsafeMutablePointer<Float>
+    /// Scratch for the adapter's dropped-out inputs [N, widest input] (1 float when unused).
+    let dropped: UnsafeMutablePointer<Float>
+    /// [2, C]: where LayerNorm backward puts the scale and shift gradients of a frozen base's norms
+    /// (they are computed by the shared kernel and ignored).
+    let frozenNormGradients: UnsafeMutablePointer<Float>
     let tokens: UnsafeMutablePointer<Int32>
     let targets: UnsafeMutablePointer<Int32>
 
-    init(config: GPT2Config, batch: Int, seq: Int, recompute: Bool, layers: Range<Int>? = nil) {
+    /// `hiddenRanks` gives, per module kind (c_attn, attn.c_proj, c_fc, mlp.c_proj), the widest A x
+    /// a layer of that kind keeps (factorised rank or adapter rank; 0 for none); `droppedWidth` is the
+    /// widest adapter input that dropout copies (0 without adapter dropout).
+    init(config: GPT2Config, batch: Int, seq: Int, recompute: Bool, hiddenRanks ranks: [Int], droppedWidth: Int, layers: Range<Int>? = nil) {
+        precondition(ranks.count == 4, "one hidden rank per GPT-2 module kind")
         self.batch = batch
         self.seq = seq
         self.recompute = recompute
@@ -36,14 +45,11 @@ final class GPT2Activations {
         let c = config.embeddingSize, n = batch * seq, nh = config.heads, l = layers.count
         let blockSizes = [n * c, n, n, 3 * n * c, n * c, batch * nh * seq * seq, n * c, n * c, n, n, 4 * n * c, 4 * n * c]
         let round: (Int) -> Int = { ($0 + 15) / 16 * 16 }
-        // factorised layers keep A x [N, r]; the largest rank per module kind over all layers sizes the slots
-        func maxRank(_ suffix: String) -> Int { config.lowRankRanks.filter { $0.key.hasSuffix(suffix) }.values.max() ?? 0 }
-        let ranks = [maxRank("attn.c_attn"), maxRank("attn.c_proj"), maxRank("mlp.c_fc"), maxRank("mlp.c_proj")]
+        let widestRank = max(1, ranks.max() ?? 0)
         let perBlock = blockSizes.map(round).reduce(0, +) + ranks.map { round(n * $0) }.reduce(0, +)
         let blockSets = recompute ? 1 : l
-        let resSize = round(n * c)
-        let scratchSizes = [n * c, n * c, 3 * n * c, n * c, 4 * n * c, 4 * n * c, n * c, n, n, n * (ranks.max() ?? 0)].map(round)
-        let total = blockSets * perBlock + (l + 1) * resSize + scratchSizes.reduce(0, +)
+        let scratchSizes = [n * c, n, n, n * c, n * c, 3 * n * c, n * c, 4 * n * c, 4 * n * c, n * widestRank, max(1, n * droppedWidth), 2 * c]
+        let total = blockSets * perBlock + (l + 1) * round(n * c) + scratchSizes.map(round).reduce(0, +)
         storage = AlignedBuffer<Float>(count: total)
         var cursor = storage.pointer
         func take(_ count: Int) -> UnsafeMutablePointer<Float> { defer { cursor += round(count) }; return cursor }
@@ -59,7 +65,10 @@ final class GPT2Activations {
         residuals = LayerSlots(first: layers.lowerBound, items: (0...l).map { _ in take(n * c) })
         lnf = take(n * c); lnfMean = take(n); lnfRstd = take(n)
         dres = take(n * c); dln = take(n * c); dqkv = take(3 * n * c); datty = take(n * c)
-        dfch = take(4 * n * c); dgelu = take(4 * n * c); dhidden = take(n * max(1, ranks.max() ?? 0))
+        dfch = take(4 * n * c); dgelu = take(4 * n * c); dhidden = take(n * widestRank)
+        dropped = take(max(1, n * droppedWidth))
+        frozenNormGradients = take(2 * c)
+        precondition(cursor <= storage.pointer + total, "GPT-2 activation plan overflows its arena")
         tokens = .allocate(capacity: n)
         targets = .allocate(capacity: n)
     }

@@ -4,8 +4,8 @@ import Tensor
 extension GPT2Model: PipelineStageModel {
     public var blockCount: Int { config.layers }
     public var hiddenWidth: Int { config.embeddingSize }
-    /// GPT-2's output head is the token embedding.
-    public var tiedHeadParameter: String? { "transformer.wte.weight" }
+    /// GPT-2's output head is the token embedding (a parameter only when it trains).
+    public var tiedHeadParameter: String? { frozen == nil ? "transformer.wte.weight" : nil }
 
     public func gradientGroup(ofParameter name: String) -> GradientGroup {
         GradientGroup(parameterName: name, blockPrefix: "transformer.h.", embeddingNames: ["transformer.wte.weight", "transformer.wpe.weight"])
@@ -13,7 +13,8 @@ extension GPT2Model: PipelineStageModel {
 
     public func makeStageArena(batch: Int, seq: Int, layers: Range<Int>) throws -> PipelineStageArena {
         try PipelineStageChecks.arena(batch: batch, seq: seq, layers: layers, blockCount: config.layers, contextLength: config.contextLength)
-        let a = GPT2Activations(config: config, batch: batch, seq: seq, recompute: recompute, layers: layers)
+        let a = GPT2Activations(config: config, batch: batch, seq: seq, recompute: recompute, hiddenRanks: hiddenRanks,
+                                droppedWidth: droppedWidth, layers: layers)
         return PipelineStageArena(storage: a, batch: batch, seq: seq, layers: layers, width: config.embeddingSize,
                                   input: a.residuals[layers.lowerBound], output: a.residuals[layers.upperBound], gradient: a.dres)
     }
@@ -27,53 +28,41 @@ extension GPT2Model: PipelineStageModel {
 
     public func stageForward(_ arena: PipelineStageArena, tokens: [Int32], training: Bool) throws {
         let a = try activations(of: arena)
-        let n = a.batch * a.seq, c = config.embeddingSize
+        let n = a.batch * a.seq
+        self.training = training
+        defer { self.training = false }
         if arena.layers.lowerBound == 0 {
             try PipelineStageChecks.tokens(tokens, count: n, vocab: config.vocabSize)
             a.tokens.update(from: tokens, count: n)
-            timed("embedding") { Embedding.forward(out: a.residuals[0], tokens: a.tokens, wte: parameters.pointer("transformer.wte.weight"),
-                                                   wpe: parameters.pointer("transformer.wpe.weight"), batch: a.batch, seq: a.seq, channels: c) }
+            embed(a)
         }
         for l in arena.layers { blockForward(l, a) }
-        if arena.layers.upperBound == config.layers {
-            LayerNorm.forward(out: a.lnf, mean: a.lnfMean, rstd: a.lnfRstd, inp: a.residuals[config.layers],
-                              weight: parameters.pointer("transformer.ln_f.weight"), bias: parameters.pointer("transformer.ln_f.bias"),
-                              rows: n, channels: c, eps: config.layerNormEpsilon)
-        }
+        if arena.layers.upperBound == config.layers { finalNorm(a) }
     }
 
     public func stageLoss(_ arena: PipelineStageArena, targets: [Int32], gradScale: Float?) throws -> ChunkedCrossEntropy.Result {
         try PipelineStageChecks.lastStage(arena, blockCount: config.layers, targets: targets, vocab: config.vocabSize)
         let a = try activations(of: arena)
-        let n = a.batch * a.seq, c = config.embeddingSize
-        a.targets.update(from: targets, count: n)
-        let wte = parameters.pointer("transformer.wte.weight")
-        guard let gradScale else {
-            return lossHead.run(x: a.lnf, weight: wte, targets: a.targets, rows: n, channels: c, dx: nil, dweight: nil)
-        }
-        let g = gradients
-        a.dln.update(repeating: 0, count: n * c)
+        a.targets.update(from: targets, count: a.batch * a.seq)
+        guard let gradScale else { return headLoss(a, withGradients: false, gradScale: 1) }
         var result = ChunkedCrossEntropy.Result(lossSum: 0, count: 0)
-        timed("output head + loss") { result = lossHead.run(x: a.lnf, weight: wte, targets: a.targets, rows: n, channels: c, dx: a.dln,
-                                                            dweight: g.pointer("transformer.wte.weight"), gradScale: gradScale) }
-        a.dres.update(repeating: 0, count: n * c)
-        LayerNorm.backward(dinp: a.dres, dweight: g.pointer("transformer.ln_f.weight"), dbias: g.pointer("transformer.ln_f.bias"),
-                           dout: a.dln, inp: a.residuals[config.layers], weight: parameters.pointer("transformer.ln_f.weight"),
-                           mean: a.lnfMean, rstd: a.lnfRstd, rows: n, channels: c)
+        timed("output head + loss") { result = headLoss(a, withGradients: true, gradScale: gradScale) }
+        finalNormBackward(a)
         gradientReadyHook?(.head)
         return result
     }
 
     public func stageBackward(_ arena: PipelineStageArena) throws {
         let a = try activations(of: arena)
+        training = true
+        defer { training = false }
         for l in arena.layers.reversed() {
-            if recompute { timed("recompute") { blockForward(l, a) } }
+            if recompute { timed("recompute") { blockForward(l, a, recomputing: true) } }
             blockBackward(l, a)
             gradientReadyHook?(.block(l))
         }
         if arena.layers.lowerBound == 0 {
-            timed("embedding") { Embedding.backward(dwte: gradients.pointer("transformer.wte.weight"), dwpe: gradients.pointer("transformer.wpe.weight"),
-                                                    dout: a.dres, tokens: a.tokens, batch: a.batch, seq: a.seq, channels: config.embeddingSize) }
+            embeddingBackward(a)
             gradientReadyHook?(.embedding)
         }
     }

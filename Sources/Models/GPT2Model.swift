@@ -6,10 +6,25 @@ import Tensor
 /// (LayerNorm, causal self-attention, LayerNorm, GELU MLP), a final LayerNorm and an output head tied
 /// to the token embedding. Parameter names follow nanoGPT (`transformer.h.0.attn.c_attn.weight`, ...)
 /// with PyTorch nn.Linear layouts ([out, in]).
+///
+/// Two ways to train it: every weight in float32 (pretraining, full finetuning; block linears may be
+/// factorised), or a frozen base (`GPT2FrozenBase`: block weights in float32 or quantized, never
+/// expanded; biases, LayerNorms and embeddings frozen too) with a LoRA adapter on chosen block
+/// linears whose factors are then the only parameters, gradients and optimizer state (QLoRA).
 public final class GPT2Model: @unchecked Sendable {
     public let config: GPT2Config
+    /// The trainable parameters: all weights, or only the adapter's factors over a frozen base.
     public let parameters: ParameterStore
     public let gradients: ParameterStore
+    /// The frozen weights under adapter finetuning (nil when every weight trains).
+    public let frozen: GPT2FrozenBase?
+    /// The LoRA adapter trained over `frozen`.
+    public let adapter: LoRAAdapter?
+    /// Mixed into the adapter's dropout masks; the trainer sets it before each micro-batch so that
+    /// masks differ between steps yet repeat exactly on resume and under recomputation.
+    public var stochasticSeed: UInt64 = 0
+    /// True inside a training pass (adapter dropout is active only then).
+    var training = false
     /// Keep only each block's input during forward and recompute the block inside backward.
     public var recompute: Bool {
         didSet { if recompute != oldValue { activations = nil } }
@@ -31,7 +46,6 @@ public final class GPT2Model: @unchecked Sendable {
         get { lossHead.chunkRows }
         set { lossHead = ChunkedCrossEntropy(vocab: config.vocabSize, chunkRows: newValue) }
     }
-    var lastForward: (batch: Int, seq: Int, withTargets: Bool)?
 
     public init(config: GPT2Config, recompute: Bool = false) throws {
         try config.validate()
@@ -40,6 +54,24 @@ public final class GPT2Model: @unchecked Sendable {
         parameters = ParameterStore(layout: GPT2Model.layout(config))
         gradients = parameters.makeSibling()
         lossHead = ChunkedCrossEntropy(vocab: config.vocabSize)
+        frozen = nil
+        adapter = nil
+    }
+
+    /// Adapter finetuning: `base` stays frozen, `adapter`'s factors are the trainable parameters.
+    public init(base: GPT2FrozenBase, adapter: LoRAAdapter, recompute: Bool = false) throws {
+        guard case .gpt2 = adapter.base else {
+            throw ModelError.invalidConfig("the adapter is for a \(adapter.base.architecture) model, the base is GPT-2")
+        }
+        try adapter.validate(against: .gpt2(base.config))
+        config = base.config
+        self.recompute = recompute
+        parameters = adapter.parameters
+        gradients = parameters.makeSibling()
+        // a frozen head has no weight gradient to amortise: small chunks keep the logits scratch small
+        lossHead = ChunkedCrossEntropy(vocab: config.vocabSize, chunkRows: 128)
+        frozen = base
+        self.adapter = adapter
     }
 
     /// A model with GPT-2's initialisation: normal(0, 0.02) weights and embeddings, zero biases, unit
@@ -97,7 +129,27 @@ public final class GPT2Model: @unchecked Sendable {
     /// Bytes held by the activation arena for the current batch shape (0 before the first forward).
     public var activationBytes: Int { activations?.bytes ?? 0 }
 
-    // MARK: forward
+    // MARK: weights
+
+    /// Module kinds in block order (the dropout seed and the activation slots index them).
+    static let moduleNames = ["attn.c_attn", "attn.c_proj", "mlp.c_fc", "mlp.c_proj"]
+
+    /// A float32 weight that is not a block linear's matrix (LayerNorm, bias, position embedding):
+    /// from the frozen base or the parameters.
+    func weight(_ name: String) -> UnsafeMutablePointer<Float> { frozen?.floats.pointer(name) ?? parameters.pointer(name) }
+    /// Its gradient slot, nil when frozen.
+    func weightGrad(_ name: String) -> UnsafeMutablePointer<Float>? { frozen == nil ? gradients.pointer(name) : nil }
+
+    /// Per module kind, the widest A x kept for backward: factorised ranks, or the adapter's rank.
+    var hiddenRanks: [Int] {
+        GPT2Model.moduleNames.map { kind in
+            if let adapter { return adapter.modules.contains { $0.path.hasSuffix("." + kind) } ? adapter.config.rank : 0 }
+            return config.lowRankRanks.filter { $0.key.hasSuffix("." + kind) }.values.max() ?? 0
+        }
+    }
+
+    /// Floats per row of the dropout scratch (the widest adapter input; 0 without adapter dropout).
+    var droppedWidth: Int { (adapter?.config.dropout ?? 0) > 0 ? 4 * config.embeddingSize : 0 }
 
     func prepare(batch: Int, seq: Int) throws -> GPT2Activations {
         guard batch > 0, seq > 0 else { throw ModelError.invalidInput("batch (\(batch)) and sequence length (\(seq)) must be positive") }
@@ -106,11 +158,12 @@ public final class GPT2Model: @unchecked Sendable {
         }
         if let a = activations, a.batch == batch, a.seq == seq, a.recompute == recompute { return a }
         activations = nil
-        let a = GPT2Activations(config: config, batch: batch, seq: seq, recompute: recompute)
+        let a = GPT2Activations(config: config, batch: batch, seq: seq, recompute: recompute, hiddenRanks: hiddenRanks, droppedWidth: droppedWidth)
         activations = a
         return a
     }
 
+    /// The weights of one block of a model whose every weight is float32 (inference runners use it).
     struct Weights {
         let ln1w, ln1b, ln2w, ln2b: UnsafeMutablePointer<Float>
         let attn, proj, fc, fcProj: LinearLayerWeights
@@ -124,7 +177,10 @@ public final class GPT2Model: @unchecked Sendable {
         return LinearLayerWeights(weight: store.pointer(module + ".weight"), bias: store.pointer(module + ".bias"), inFeatures: inF, outFeatures: outF)
     }
 
+    /// Block `l`'s float32 weights in `store` (the parameters or, for gradients, their sibling). Not
+    /// for a model over a frozen base, whose block weights are in `frozen`.
     func weights(_ store: ParameterStore, layer l: Int) -> Weights {
+        precondition(frozen == nil, "a GPT-2 model over a frozen base keeps its block weights in the base")
         let p = "transformer.h.\(l).", c = config.embeddingSize
         return Weights(ln1w: store.pointer(p + "ln_1.weight"), ln1b: store.pointer(p + "ln_1.bias"),
                        ln2w: store.pointer(p + "ln_2.weight"), ln2b: store.pointer(p + "ln_2.bias"),
@@ -132,42 +188,135 @@ public final class GPT2Model: @unchecked Sendable {
                        fc: linearWeights(store, p + "mlp.c_fc", c, 4 * c), fcProj: linearWeights(store, p + "mlp.c_proj", 4 * c, c))
     }
 
+    /// Linear module `kind` of block `l` for a training pass: trainable weights with their gradients,
+    /// or the frozen base's map with the adapter's factors when the adapter covers the module.
+    func blockLinear(layer l: Int, kind: Int, inFeatures: Int, outFeatures: Int) -> LlamaBlockLinear {
+        let module = "transformer.h.\(l)." + GPT2Model.moduleNames[kind]
+        guard let frozen else {
+            return LlamaBlockLinear(trainable: linearWeights(parameters, module, inFeatures, outFeatures),
+                                    grads: linearWeights(gradients, module, inFeatures, outFeatures))
+        }
+        var lora: LlamaBlockLinear.LoRA?
+        if let adapter, let m = adapter.module(named: module) {
+            let c = adapter.config
+            let seed: UInt64? = training && c.dropout > 0
+                ? stochasticSeed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(l * 4 + kind + 1) &* 0xD1B5_4A32_D192_ED03 : nil
+            lora = .init(a: parameters.pointer(m.aName), b: parameters.pointer(m.bName), gradA: gradients.pointer(m.aName),
+                         gradB: gradients.pointer(m.bName), rank: c.rank, scaling: c.scaling, dropout: c.dropout, dropoutSeed: seed)
+        }
+        return LlamaBlockLinear(frozen: frozen.linears[module]!, lora: lora)
+    }
+
+    func blockLayers(_ l: Int) -> GPT2BlockLayers {
+        let p = "transformer.h.\(l).", c = config.embeddingSize
+        return GPT2BlockLayers(ln1Weight: weight(p + "ln_1.weight"), ln1Bias: weight(p + "ln_1.bias"),
+                               ln2Weight: weight(p + "ln_2.weight"), ln2Bias: weight(p + "ln_2.bias"),
+                               ln1WeightGrad: weightGrad(p + "ln_1.weight"), ln1BiasGrad: weightGrad(p + "ln_1.bias"),
+                               ln2WeightGrad: weightGrad(p + "ln_2.weight"), ln2BiasGrad: weightGrad(p + "ln_2.bias"),
+                               attn: blockLinear(layer: l, kind: 0, inFeatures: c, outFeatures: 3 * c),
+                               proj: blockLinear(layer: l, kind: 1, inFeatures: c, outFeatures: c),
+                               fc: blockLinear(layer: l, kind: 2, inFeatures: c, outFeatures: 4 * c),
+                               fcProj: blockLinear(layer: l, kind: 3, inFeatures: 4 * c, outFeatures: c))
+    }
+
+    // MARK: forward
+
     /// One block: out = x + proj(attn(ln1(x))); out += mlp(ln2(out)).
-    func blockForward(_ l: Int, _ a: GPT2Activations) {
+    /// Block `l`'s forward pass. `recomputing` (inside backward, with recomputation) stops at what the
+    /// block's backward reads: the MLP's output projection and the residual after it (the block's
+    /// output, already kept as the next block's input) are not computed again.
+    func blockForward(_ l: Int, _ a: GPT2Activations, recomputing: Bool = false) {
         let c = config.embeddingSize, n = a.batch * a.seq, eps = config.layerNormEpsilon
-        let w = weights(parameters, layer: l)
-        let s = a.block(l)
+        let w = blockLayers(l), s = a.block(l), dr = a.dropped
         let x = a.residuals[l], out = a.residuals[l + 1]
-        timed("fwd layernorm") { LayerNorm.forward(out: s.ln1, mean: s.ln1Mean, rstd: s.ln1Rstd, inp: x, weight: w.ln1w, bias: w.ln1b, rows: n, channels: c, eps: eps) }
-        timed("fwd matmul qkv") { w.attn.forward(out: s.qkv, inp: s.ln1, hidden: s.hAttn, rows: n) }
+        timed("fwd layernorm") { LayerNorm.forward(out: s.ln1, mean: s.ln1Mean, rstd: s.ln1Rstd, inp: x, weight: w.ln1Weight, bias: w.ln1Bias, rows: n, channels: c, eps: eps) }
+        timed("fwd matmul qkv") { w.attn.forward(out: s.qkv, inp: s.ln1, hidden: s.hAttn, dropped: dr, rows: n) }
         timed("fwd attention") { CausalSelfAttention.forward(out: s.atty, att: s.att, qkv: s.qkv, batch: a.batch, seq: a.seq, channels: c, heads: config.heads) }
-        timed("fwd matmul attn proj") { w.proj.forward(out: s.res2, inp: s.atty, hidden: s.hProj, rows: n) }
+        timed("fwd matmul attn proj") { w.proj.forward(out: s.res2, inp: s.atty, hidden: s.hProj, dropped: dr, rows: n) }
         timed("fwd residual") { Residual.forward(out: s.res2, a: s.res2, b: x, count: n * c) }
-        timed("fwd layernorm") { LayerNorm.forward(out: s.ln2, mean: s.ln2Mean, rstd: s.ln2Rstd, inp: s.res2, weight: w.ln2w, bias: w.ln2b, rows: n, channels: c, eps: eps) }
-        timed("fwd matmul fc") { w.fc.forward(out: s.fch, inp: s.ln2, hidden: s.hFC, rows: n) }
+        timed("fwd layernorm") { LayerNorm.forward(out: s.ln2, mean: s.ln2Mean, rstd: s.ln2Rstd, inp: s.res2, weight: w.ln2Weight, bias: w.ln2Bias, rows: n, channels: c, eps: eps) }
+        timed("fwd matmul fc") { w.fc.forward(out: s.fch, inp: s.ln2, hidden: s.hFC, dropped: dr, rows: n) }
         timed("fwd gelu") { GELU.forward(out: s.fchGelu, inp: s.fch, count: 4 * n * c) }
-        timed("fwd matmul fc proj") { w.fcProj.forward(out: out, inp: s.fchGelu, hidden: s.hFCProj, rows: n) }
+        if recomputing {
+            timed("fwd matmul fc proj") { w.fcProj.forwardForBackward(inp: s.fchGelu, hidden: s.hFCProj, dropped: dr, rows: n) }
+            return
+        }
+        timed("fwd matmul fc proj") { w.fcProj.forward(out: out, inp: s.fchGelu, hidden: s.hFCProj, dropped: dr, rows: n) }
         timed("fwd residual") { Residual.forward(out: out, a: out, b: s.res2, count: n * c) }
+    }
+
+    /// residuals[0] = token embedding + position embedding of `a.tokens`.
+    func embed(_ a: GPT2Activations) {
+        let c = config.embeddingSize
+        timed("embedding") {
+            if let frozen {
+                let wpe = frozen.floats.pointer("transformer.wpe.weight"), table = frozen.embedding
+                for i in 0..<(a.batch * a.seq) {
+                    let out = a.residuals[0] + i * c
+                    table.row(Int(a.tokens[i]), into: out)
+                    Kernels.axpy(1, wpe + (i % a.seq) * c, out, count: c)
+                }
+            } else {
+                Embedding.forward(out: a.residuals[0], tokens: a.tokens, wte: parameters.pointer("transformer.wte.weight"),
+                                  wpe: parameters.pointer("transformer.wpe.weight"), batch: a.batch, seq: a.seq, channels: c)
+            }
+        }
+    }
+
+    /// a.lnf = ln_f(last residual).
+    func finalNorm(_ a: GPT2Activations) {
+        LayerNorm.forward(out: a.lnf, mean: a.lnfMean, rstd: a.lnfRstd, inp: a.residuals[config.layers],
+                          weight: weight("transformer.ln_f.weight"), bias: weight("transformer.ln_f.bias"),
+                          rows: a.batch * a.seq, channels: config.embeddingSize, eps: config.layerNormEpsilon)
     }
 
     /// Runs embeddings, all blocks and the final LayerNorm for `tokens` [B,T]; returns the arena.
     @discardableResult
     func forwardHidden(tokens: UnsafePointer<Int32>, batch: Int, seq: Int) throws -> GPT2Activations {
         let a = try prepare(batch: batch, seq: seq)
-        let n = batch * seq, c = config.embeddingSize
+        let n = batch * seq
         for i in 0..<n {
             guard tokens[i] >= 0, Int(tokens[i]) < config.vocabSize else {
                 throw ModelError.invalidInput("token id \(tokens[i]) at position \(i) is outside the vocabulary of \(config.vocabSize)")
             }
         }
         a.tokens.update(from: tokens, count: n)
-        timed("embedding") { Embedding.forward(out: a.residuals[0], tokens: a.tokens, wte: parameters.pointer("transformer.wte.weight"),
-                          wpe: parameters.pointer("transformer.wpe.weight"), batch: batch, seq: seq, channels: c) }
+        embed(a)
         for l in 0..<config.layers { blockForward(l, a) }
-        LayerNorm.forward(out: a.lnf, mean: a.lnfMean, rstd: a.lnfRstd, inp: a.residuals[config.layers],
-                          weight: parameters.pointer("transformer.ln_f.weight"), bias: parameters.pointer("transformer.ln_f.bias"),
-                          rows: n, channels: c, eps: config.layerNormEpsilon)
+        finalNorm(a)
         return a
+    }
+
+    /// The output head's loss over a.lnf and a.targets; with `withGradients`, accumulates d(lnf) into
+    /// a.dln (zeroed first) and, when the head trains, d(wte).
+    func headLoss(_ a: GPT2Activations, withGradients: Bool, gradScale: Float) -> ChunkedCrossEntropy.Result {
+        let n = a.batch * a.seq, c = config.embeddingSize
+        if withGradients { a.dln.update(repeating: 0, count: n * c) }
+        let dx = withGradients ? a.dln : nil
+        return ScoredRowsLoss.run(x: a.lnf, targets: a.targets, rows: n, channels: c, dx: dx) { x, t, rows, dx in
+            if let frozen {
+                return lossHead.run(x: x, head: frozen.head, targets: t, rows: rows, channels: c, dx: dx, gradScale: gradScale)
+            }
+            return lossHead.run(x: x, weight: parameters.pointer("transformer.wte.weight"), targets: t, rows: rows, channels: c,
+                                dx: dx, dweight: withGradients ? gradients.pointer("transformer.wte.weight") : nil, gradScale: gradScale)
+        }
+    }
+
+    /// a.dres = d(last residual) from d(lnf) in a.dln, accumulating ln_f's gradients when it trains.
+    func finalNormBackward(_ a: GPT2Activations) {
+        let n = a.batch * a.seq, c = config.embeddingSize
+        a.dres.update(repeating: 0, count: n * c)
+        LayerNorm.backward(dinp: a.dres, dweight: weightGrad("transformer.ln_f.weight") ?? a.frozenNormGradients,
+                           dbias: weightGrad("transformer.ln_f.bias") ?? a.frozenNormGradients + c, dout: a.dln,
+                           inp: a.residuals[config.layers], weight: weight("transformer.ln_f.weight"),
+                           mean: a.lnfMean, rstd: a.lnfRstd, rows: n, channels: c)
+    }
+
+    /// Accumulates the embeddings' gradients from d(residuals[0]) in a.dres (nothing when frozen).
+    func embeddingBackward(_ a: GPT2Activations) {
+        guard frozen == nil else { return }
+        timed("embedding") { Embedding.backward(dwte: gradients.pointer("transformer.wte.weight"), dwpe: gradients.pointer("transformer.wpe.weight"),
+                                                dout: a.dres, tokens: a.tokens, batch: a.batch, seq: a.seq, channels: config.embeddingSize) }
     }
 
     /// Mean cross-entropy of predicting `targets` (ignored where negative) from `tokens`, both [B,T],
@@ -175,10 +324,17 @@ public final class GPT2Model: @unchecked Sendable {
     public func loss(tokens: [Int32], targets: [Int32], batch: Int, seq: Int) throws -> ChunkedCrossEntropy.Result {
         try checkShapes(tokens: tokens, targets: targets, batch: batch, seq: seq)
         let a = try tokens.withUnsafeBufferPointer { try forwardHidden(tokens: $0.baseAddress!, batch: batch, seq: seq) }
-        lastForward = nil
-        return targets.withUnsafeBufferPointer { t in
-            lossHead.run(x: a.lnf, weight: parameters.pointer("transformer.wte.weight"), targets: t.baseAddress!,
-                         rows: batch * seq, channels: config.embeddingSize, dx: nil, dweight: nil)
+        a.targets.update(from: targets, count: batch * seq)
+        return headLoss(a, withGradients: false, gradScale: 1)
+    }
+
+    /// out[rows, V] = logits of the final hidden states `x` [rows, C] (tied embedding head).
+    func projectToVocabulary(_ x: UnsafePointer<Float>, rows: Int, into out: UnsafeMutablePointer<Float>) {
+        if let frozen {
+            frozen.head.forward(x, rows: rows, into: out)
+        } else {
+            Linear.forward(out: out, inp: x, weight: parameters.pointer("transformer.wte.weight"), bias: nil,
+                           rows: rows, inFeatures: config.embeddingSize, outFeatures: config.vocabSize)
         }
     }
 
@@ -187,8 +343,7 @@ public final class GPT2Model: @unchecked Sendable {
         guard tokens.count == batch * seq else { throw ModelError.invalidInput("\(tokens.count) tokens for batch \(batch) x seq \(seq)") }
         let a = try tokens.withUnsafeBufferPointer { try forwardHidden(tokens: $0.baseAddress!, batch: batch, seq: seq) }
         let out = Tensor(zeros: [batch, seq, config.vocabSize])
-        Linear.forward(out: out.pointer, inp: a.lnf, weight: parameters.pointer("transformer.wte.weight"), bias: nil,
-                       rows: batch * seq, inFeatures: config.embeddingSize, outFeatures: config.vocabSize)
+        projectToVocabulary(a.lnf, rows: batch * seq, into: out.pointer)
         return out
     }
 
@@ -197,11 +352,7 @@ public final class GPT2Model: @unchecked Sendable {
         let t = tokens.count
         let a = try tokens.withUnsafeBufferPointer { try forwardHidden(tokens: $0.baseAddress!, batch: 1, seq: t) }
         var out = [Float](repeating: 0, count: config.vocabSize)
-        out.withUnsafeMutableBufferPointer { o in
-            Linear.forward(out: o.baseAddress!, inp: a.lnf + (t - 1) * config.embeddingSize,
-                           weight: parameters.pointer("transformer.wte.weight"), bias: nil,
-                           rows: 1, inFeatures: config.embeddingSize, outFeatures: config.vocabSize)
-        }
+        out.withUnsafeMutableBufferPointer { o in projectToVocabulary(a.lnf + (t - 1) * config.embeddingSize, rows: 1, into: o.baseAddress!) }
         return out
     }
 
@@ -219,27 +370,21 @@ public final class GPT2Model: @unchecked Sendable {
     /// counted over the whole optimizer batch) for a mean loss across gradient-accumulation steps.
     public func forwardBackward(tokens: [Int32], targets: [Int32], batch: Int, seq: Int, gradScale: Float) throws -> ChunkedCrossEntropy.Result {
         try checkShapes(tokens: tokens, targets: targets, batch: batch, seq: seq)
+        training = true
+        defer { training = false }
         let a = try tokens.withUnsafeBufferPointer { try forwardHidden(tokens: $0.baseAddress!, batch: batch, seq: seq) }
-        let n = batch * seq, c = config.embeddingSize
-        let g = gradients
-        a.targets.update(from: targets, count: n)
-        // output head + loss, giving d(lnf) and d(wte)
-        a.dln.update(repeating: 0, count: n * c)
+        a.targets.update(from: targets, count: batch * seq)
+        // output head + loss, giving d(lnf) and (when it trains) d(wte)
         var result = ChunkedCrossEntropy.Result(lossSum: 0, count: 0)
-        timed("output head + loss") { result = lossHead.run(x: a.lnf, weight: parameters.pointer("transformer.wte.weight"), targets: a.targets,
-                                  rows: n, channels: c, dx: a.dln, dweight: g.pointer("transformer.wte.weight"), gradScale: gradScale) }
-        a.dres.update(repeating: 0, count: n * c)
-        LayerNorm.backward(dinp: a.dres, dweight: g.pointer("transformer.ln_f.weight"), dbias: g.pointer("transformer.ln_f.bias"),
-                           dout: a.dln, inp: a.residuals[config.layers], weight: parameters.pointer("transformer.ln_f.weight"),
-                           mean: a.lnfMean, rstd: a.lnfRstd, rows: n, channels: c)
+        timed("output head + loss") { result = headLoss(a, withGradients: true, gradScale: gradScale) }
+        finalNormBackward(a)
         gradientReadyHook?(.head)
         for l in stride(from: config.layers - 1, through: 0, by: -1) {
-            if recompute { timed("recompute") { blockForward(l, a) } }
+            if recompute { timed("recompute") { blockForward(l, a, recomputing: true) } }
             blockBackward(l, a)
             gradientReadyHook?(.block(l))
         }
-        timed("embedding") { Embedding.backward(dwte: g.pointer("transformer.wte.weight"), dwpe: g.pointer("transformer.wpe.weight"),
-                           dout: a.dres, tokens: a.tokens, batch: batch, seq: seq, channels: c) }
+        embeddingBackward(a)
         gradientReadyHook?(.embedding)
         return result
     }
@@ -247,26 +392,26 @@ public final class GPT2Model: @unchecked Sendable {
     /// Backward through block `l`: on entry a.dres holds d(block output); on exit d(block input).
     func blockBackward(_ l: Int, _ a: GPT2Activations) {
         let c = config.embeddingSize, n = a.batch * a.seq
-        let w = weights(parameters, layer: l)
-        let gw = weights(gradients, layer: l)
-        let s = a.block(l)
+        let w = blockLayers(l), s = a.block(l), dr = a.dropped, sink = a.frozenNormGradients
         let x = a.residuals[l]
         // MLP: out = res2 + c_proj(gelu(c_fc(ln2(res2))))
         timed("bwd zero scratch") { a.dgelu.update(repeating: 0, count: 4 * n * c) }
-        timed("bwd matmul fc proj") { w.fcProj.backward(grads: gw.fcProj, dinp: a.dgelu, dout: a.dres, inp: s.fchGelu, hidden: s.hFCProj, scratch: a.dhidden, rows: n) }
+        timed("bwd matmul fc proj") { w.fcProj.backward(dinp: a.dgelu, dout: a.dres, inp: s.fchGelu, hidden: s.hFCProj, scratch: a.dhidden, dropped: dr, rows: n) }
         timed("bwd zero scratch") { a.dfch.update(repeating: 0, count: 4 * n * c) }
         timed("bwd gelu") { GELU.backward(dinp: a.dfch, inp: s.fch, dout: a.dgelu, count: 4 * n * c) }
         timed("bwd zero scratch") { a.dln.update(repeating: 0, count: n * c) }
-        timed("bwd matmul fc") { w.fc.backward(grads: gw.fc, dinp: a.dln, dout: a.dfch, inp: s.ln2, hidden: s.hFC, scratch: a.dhidden, rows: n) }
-        timed("bwd layernorm") { LayerNorm.backward(dinp: a.dres, dweight: gw.ln2w, dbias: gw.ln2b, dout: a.dln, inp: s.res2, weight: w.ln2w, mean: s.ln2Mean, rstd: s.ln2Rstd, rows: n, channels: c) }
+        timed("bwd matmul fc") { w.fc.backward(dinp: a.dln, dout: a.dfch, inp: s.ln2, hidden: s.hFC, scratch: a.dhidden, dropped: dr, rows: n) }
+        timed("bwd layernorm") { LayerNorm.backward(dinp: a.dres, dweight: w.ln2WeightGrad ?? sink, dbias: w.ln2BiasGrad ?? sink + c, dout: a.dln, inp: s.res2,
+                                                    weight: w.ln2Weight, mean: s.ln2Mean, rstd: s.ln2Rstd, rows: n, channels: c) }
         // attention: res2 = x + c_proj(attn(c_attn(ln1(x))))
         timed("bwd zero scratch") { a.datty.update(repeating: 0, count: n * c) }
-        timed("bwd matmul attn proj") { w.proj.backward(grads: gw.proj, dinp: a.datty, dout: a.dres, inp: s.atty, hidden: s.hProj, scratch: a.dhidden, rows: n) }
+        timed("bwd matmul attn proj") { w.proj.backward(dinp: a.datty, dout: a.dres, inp: s.atty, hidden: s.hProj, scratch: a.dhidden, dropped: dr, rows: n) }
         timed("bwd zero scratch") { a.dqkv.update(repeating: 0, count: 3 * n * c) }
         timed("bwd attention") { CausalSelfAttention.backward(dqkv: a.dqkv, dout: a.datty, qkv: s.qkv, att: s.att, batch: a.batch, seq: a.seq, channels: c, heads: config.heads) }
         timed("bwd zero scratch") { a.dln.update(repeating: 0, count: n * c) }
-        timed("bwd matmul qkv") { w.attn.backward(grads: gw.attn, dinp: a.dln, dout: a.dqkv, inp: s.ln1, hidden: s.hAttn, scratch: a.dhidden, rows: n) }
-        timed("bwd layernorm") { LayerNorm.backward(dinp: a.dres, dweight: gw.ln1w, dbias: gw.ln1b, dout: a.dln, inp: x, weight: w.ln1w, mean: s.ln1Mean, rstd: s.ln1Rstd, rows: n, channels: c) }
+        timed("bwd matmul qkv") { w.attn.backward(dinp: a.dln, dout: a.dqkv, inp: s.ln1, hidden: s.hAttn, scratch: a.dhidden, dropped: dr, rows: n) }
+        timed("bwd layernorm") { LayerNorm.backward(dinp: a.dres, dweight: w.ln1WeightGrad ?? sink, dbias: w.ln1BiasGrad ?? sink + c, dout: a.dln, inp: x,
+                                                    weight: w.ln1Weight, mean: s.ln1Mean, rstd: s.ln1Rstd, rows: n, channels: c) }
     }
 
     public func zeroGradients() { gradients.buffer.zero() }

@@ -268,26 +268,9 @@ public final class LlamaModel: @unchecked Sendable {
     /// and the vocabulary projection is the largest product of the model).
     func headLoss(x: UnsafePointer<Float>, targets: UnsafePointer<Int32>, rows n: Int, dx: UnsafeMutablePointer<Float>?,
                   gradScale: Float) -> ChunkedCrossEntropy.Result {
-        let c = config.hiddenSize
-        let kept = (0..<n).filter { targets[$0] >= 0 }
-        if kept.count == n { return headLossDense(x: x, targets: targets, rows: n, dx: dx, gradScale: gradScale) }
-        if kept.isEmpty { return ChunkedCrossEntropy.Result(lossSum: 0, count: 0) }
-        let xs = AlignedBuffer<Float>(count: kept.count * c)
-        let ts = UnsafeMutablePointer<Int32>.allocate(capacity: kept.count)
-        defer { ts.deallocate() }
-        for (j, i) in kept.enumerated() {
-            (xs.pointer + j * c).update(from: x + i * c, count: c)
-            ts[j] = targets[i]
+        ScoredRowsLoss.run(x: x, targets: targets, rows: n, channels: config.hiddenSize, dx: dx) { x, t, rows, dx in
+            headLossDense(x: x, targets: t, rows: rows, dx: dx, gradScale: gradScale)
         }
-        let dxs = dx.map { _ in AlignedBuffer<Float>(count: kept.count * c) }
-        let result = headLossDense(x: xs.pointer, targets: ts, rows: kept.count, dx: dxs?.pointer, gradScale: gradScale)
-        if let dx, let dxs {
-            for (j, i) in kept.enumerated() {
-                let src = dxs.pointer + j * c, dst = dx + i * c
-                for k in 0..<c { dst[k] += src[k] }
-            }
-        }
-        return result
     }
 
     func headLossDense(x: UnsafePointer<Float>, targets: UnsafePointer<Int32>, rows n: Int, dx: UnsafeMutablePointer<Float>?,

@@ -58,8 +58,9 @@ public enum LoRABaseModel: Equatable, Sendable {
     public func modules(for config: LoRAConfig) throws -> [LoRAModule] {
         let source = "LoRA config"
         for t in config.targets where t.architecture != architecture {
+            let choices = LoRATarget.all(architecture: architecture).map(\.rawValue).joined(separator: ", ")
             throw LoRAError.invalidConfig(source: source, key: "target_modules",
-                                          reason: "'\(t.peftName)' is a \(t.architecture) module but the base model is \(architecture)")
+                                          reason: "'\(t.peftName)' is a \(t.architecture) module but the base model is \(architecture) (its targets: \(choices))")
         }
         let layers = config.layers ?? Array(0..<layerCount)
         for l in layers where l < 0 || l >= layerCount {

@@ -40,6 +40,9 @@ public enum LoRATarget: String, CaseIterable, Codable, Sendable {
         }
     }
 
+    /// Every module kind of `architecture` ("llama" or "gpt2"), in declaration order.
+    public static func all(architecture: String) -> [LoRATarget] { allCases.filter { $0.architecture == architecture } }
+
     /// The targets a PEFT `target_modules` entry selects, by PEFT's rule (the entry equals a module
     /// path or is a suffix of it after a dot). A full path such as `model.layers.3.self_attn.q_proj`
     /// selects its kind. `c_proj` selects both GPT-2 output projections.

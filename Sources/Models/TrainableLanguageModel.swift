@@ -20,6 +20,10 @@ public protocol TrainableLanguageModel: AnyObject {
     func zeroGradients()
     /// Seeds the randomness of the next training pass (adapter dropout); a no-op for models without any.
     func setStochasticSeed(_ seed: UInt64)
+    /// Under adapter finetuning, the LoRA adapter whose factors are `parameters`; nil when every weight trains.
+    var adapter: LoRAAdapter? { get }
+    /// Under adapter finetuning, how the frozen base weights are stored; nil when every weight trains.
+    var frozenWeightFormat: FrozenWeightFormat? { get }
 }
 
 extension TrainableLanguageModel {
@@ -28,9 +32,12 @@ extension TrainableLanguageModel {
 
 extension GPT2Model: TrainableLanguageModel {
     public var configuration: ModelConfiguration { .gpt2(config) }
+    public func setStochasticSeed(_ seed: UInt64) { stochasticSeed = seed }
+    public var frozenWeightFormat: FrozenWeightFormat? { frozen?.format }
 }
 
 extension LlamaModel: TrainableLanguageModel {
     public var configuration: ModelConfiguration { .llama(config) }
     public func setStochasticSeed(_ seed: UInt64) { stochasticSeed = seed }
+    public var frozenWeightFormat: FrozenWeightFormat? { frozen?.format }
 }

@@ -108,9 +108,9 @@ public struct Checkpoint {
                             tensors: p.entries.map { TensorRecord(name: $0.name, shape: $0.shape, offset: $0.offset) },
                             sections: optimizer == nil ? ["parameters"] : ["parameters", "adam.m", "adam.v"],
                             parameterBufferCount: p.buffer.count, created: ISO8601DateFormatter().string(from: Date()))
-        if let llama = model as? LlamaModel, let adapter = llama.adapter {
+        if let adapter = model.adapter {
             header.adapter = adapter.config
-            header.frozenFormat = llama.frozen?.format.cliName
+            header.frozenFormat = model.frozenWeightFormat?.cliName
             header.baseModel = adapter.config.baseModelNameOrPath
         }
         let encoder = JSONEncoder()

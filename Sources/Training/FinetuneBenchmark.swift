@@ -50,12 +50,13 @@ public enum FinetuneBenchmark {
             model = m
         case .lora, .qloraInt8, .qloraNF4:
             let format: FrozenWeightFormat = mode == .lora ? .f32 : (mode == .qloraInt8 ? .int8 : .nf4)
-            let base = try FinetuneJob.frozenBase(model: path, format: format)
-            frozenBytes = base.weightBytes
             let config = try lora ?? LoRAConfig(rank: 8, alpha: 16, dropout: 0.05, useRSLoRA: false,
                                                 targets: [.query, .key, .value, .output, .gate, .up, .down])
-            var rng = RandomGenerator(seed: 1)
-            model = try LlamaModel(base: base, adapter: try LoRAAdapter(config: config, base: .llama(base.config), rng: &rng), recompute: recompute)
+            guard let m = try FinetuneJob.adapterModel(path: path, format: format, lora: config, seed: 1, recompute: recompute) as? LlamaModel else {
+                throw TrainingError.invalidConfig("\(path): the finetuning benchmark needs a LLaMA model")
+            }
+            model = m
+            frozenBytes = FinetuneJob.frozenBytes(m)
         }
         var hyper = AdamW.Hyper()
         hyper.weightDecay = 0

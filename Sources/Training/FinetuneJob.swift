@@ -7,14 +7,14 @@ import NN
 import Tensor
 import Tokenizers
 
-/// `fingpt finetune` as a library call: instruction finetuning of a LLaMA model on FinGPT-style
-/// JSONL files, either with a LoRA adapter over a frozen base kept in a chosen storage (LoRA on
-/// float32, QLoRA on int8 / NF4 / Q8_0 / Q4_0 / Q4_1), or of every weight (`full`). Writes
+/// `fingpt finetune` as a library call: instruction finetuning of a LLaMA or GPT-2 model on
+/// FinGPT-style JSONL files, either with a LoRA adapter over a frozen base kept in a chosen storage
+/// (LoRA on float32, QLoRA on int8 / NF4 / Q8_0 / Q4_0 / Q4_1), or of every weight (`full`). Writes
 /// checkpoint.bin (the adapter and optimizer, or the whole model), log.jsonl, loss.svg and
 /// finetune.json into the output folder, and at the end the adapter in PEFT's format (adapter/)
 /// and as a llama.cpp GGUF LoRA (adapter.gguf).
 public struct FinetuneJob {
-    /// The base model: a LLaMA GGUF file, a Hugging Face folder or a fingpt checkpoint.
+    /// The base model: a LLaMA or GPT-2 GGUF file, a Hugging Face folder or a fingpt checkpoint.
     public var modelPath: String
     /// Tokenizer (GGUF or tokenizer.json) when the model file has none (checkpoints).
     public var tokenizerPath: String?
@@ -24,6 +24,9 @@ public struct FinetuneJob {
     public var format: FrozenWeightFormat = .nf4
     /// Train every weight in float32 instead of an adapter.
     public var full = false
+    /// The adapter's settings; its targets must be module kinds of the base's architecture (the
+    /// default adapts every LLaMA projection; GPT-2 bases need `LoRATarget.all(architecture: "gpt2")`
+    /// or a subset).
     public var lora: LoRAConfig
     public var template: PromptTemplate = .fingpt
     public var maxSequenceLength = 256
@@ -76,19 +79,41 @@ public struct FinetuneJob {
         return try BPETokenizer(ggufPath: model)
     }
 
-    /// The frozen base in `format`: straight from GGUF storage when possible, else from float32 weights.
-    static func frozenBase(model path: String, format: FrozenWeightFormat) throws -> LlamaFrozenBase {
+    /// A LoRA adapter (freshly initialised from `seed`) over the frozen base of the LLaMA or GPT-2
+    /// model at `path`, stored in `format`: straight from GGUF storage when possible, else from the
+    /// float32 weights (factorised layers merged to dense first).
+    static func adapterModel(path: String, format: FrozenWeightFormat, lora: LoRAConfig, seed: UInt64,
+                             recompute: Bool) throws -> TrainableLanguageModel {
+        var rng = RandomGenerator(seed: seed)
         var isDir: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue, !(try TrainableModelLoader.isCheckpoint(path)) {
-            return try LlamaFrozenBase(gguf: try GGUFFile(path: path), format: format)
+            let gguf = try GGUFFile(path: path)
+            if gguf.architecture == "gpt2" {
+                let base = try GPT2FrozenBase(gguf: gguf, format: format)
+                return try GPT2Model(base: base, adapter: try LoRAAdapter(config: lora, base: .gpt2(base.config), rng: &rng), recompute: recompute)
+            }
+            let base = try LlamaFrozenBase(gguf: gguf, format: format)
+            return try LlamaModel(base: base, adapter: try LoRAAdapter(config: lora, base: .llama(base.config), rng: &rng), recompute: recompute)
         }
-        guard let dense = try TrainableModelLoader.load(path: path) as? LlamaModel else {
-            throw TrainingError.invalidConfig("\(path): adapter finetuning supports LLaMA-architecture models")
+        switch try TrainableModelLoader.load(path: path) {
+        case let dense as LlamaModel:
+            let base = try LlamaFrozenBase(model: dense.config.lowRankRanks.isEmpty ? dense : try LowRankFactorizer.merge(dense), format: format)
+            return try LlamaModel(base: base, adapter: try LoRAAdapter(config: lora, base: .llama(base.config), rng: &rng), recompute: recompute)
+        case let dense as GPT2Model:
+            let base = try GPT2FrozenBase(model: dense.config.lowRankRanks.isEmpty ? dense : try LowRankFactorizer.merge(dense), format: format)
+            return try GPT2Model(base: base, adapter: try LoRAAdapter(config: lora, base: .gpt2(base.config), rng: &rng), recompute: recompute)
+        case let other:
+            throw TrainingError.invalidConfig("\(path): adapter finetuning supports LLaMA and GPT-2 models, not \(other.configuration.architecture)")
         }
-        if !dense.config.lowRankRanks.isEmpty {
-            return try LlamaFrozenBase(model: try LowRankFactorizer.merge(dense), format: format)
+    }
+
+    /// Bytes of the frozen base of an adapter-finetuning model (0 when every weight trains).
+    static func frozenBytes(_ model: TrainableLanguageModel) -> Int {
+        switch model {
+        case let llama as LlamaModel: return llama.frozen?.weightBytes ?? 0
+        case let gpt2 as GPT2Model: return gpt2.frozen?.weightBytes ?? 0
+        default: return 0
         }
-        return try LlamaFrozenBase(model: dense, format: format)
     }
 
     public func run(log: @escaping (String) -> Void) throws -> Result {
@@ -117,26 +142,20 @@ public struct FinetuneJob {
             training.steps = steps
         }
         // model
-        let model: LlamaModel
+        let model: TrainableLanguageModel
         var frozenBytes = 0
         if full {
-            guard let dense = try TrainableModelLoader.load(path: modelPath, recompute: training.recompute) as? LlamaModel else {
-                throw TrainingError.invalidConfig("\(modelPath): finetuning supports LLaMA-architecture models")
-            }
-            model = dense
-            log("model: \(dense.configuration.summary), every weight trains (float32 + AdamW)")
+            model = try TrainableModelLoader.load(path: modelPath, recompute: training.recompute)
+            log("model: \(model.configuration.summary), every weight trains (float32 + AdamW)")
         } else {
-            let base = try FinetuneJob.frozenBase(model: modelPath, format: format)
-            frozenBytes = base.weightBytes
             var config = lora
             config.baseModelNameOrPath = config.baseModelNameOrPath ?? modelPath
-            var rng = RandomGenerator(seed: training.seed)
-            let adapter = try LoRAAdapter(config: config, base: .llama(base.config), rng: &rng)
-            model = try LlamaModel(base: base, adapter: adapter, recompute: training.recompute)
+            model = try FinetuneJob.adapterModel(path: modelPath, format: format, lora: config, seed: training.seed, recompute: training.recompute)
+            frozenBytes = FinetuneJob.frozenBytes(model)
             log(String(format: "model: %@; frozen base %@ (%.1f MB); LoRA r=%d alpha=%g dropout=%g%@ on %@: %d trainable parameters",
-                       ModelConfiguration.llama(base.config).summary, format.cliName, Double(frozenBytes) / 1e6, config.rank, config.alpha,
+                       model.configuration.summary, format.cliName, Double(frozenBytes) / 1e6, config.rank, config.alpha,
                        config.dropout, config.useRSLoRA ? " (rsLoRA)" : "", config.targets.map(\.rawValue).joined(separator: ","),
-                       adapter.parameterCount))
+                       model.parameters.parameterCount))
         }
         if communicator.rank == 0 { try writeSettings(training: training) }
         let trainer = try Trainer(model: model, data: source, config: training, outputDirectory: outputDirectory,

@@ -84,7 +84,7 @@ public final class Trainer {
         guard ckpt.header.model == model.configuration else {
             throw TrainingError.checkpoint(path: checkpointPath, reason: "model config differs from the checkpoint's")
         }
-        guard ckpt.header.adapter == (model as? LlamaModel)?.adapter?.config else {
+        guard ckpt.header.adapter == model.adapter?.config else {
             throw TrainingError.checkpoint(path: checkpointPath, reason: "LoRA settings differ from the checkpoint's")
         }
         if var saved = ckpt.header.training {

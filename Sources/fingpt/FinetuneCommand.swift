@@ -4,18 +4,21 @@ import Foundation
 import Models
 import Training
 
-/// `fingpt finetune`: LoRA / QLoRA (or full) instruction finetuning of a LLaMA model on JSONL data.
+/// `fingpt finetune`: LoRA / QLoRA (or full) instruction finetuning of a LLaMA or GPT-2 model on JSONL data.
 enum FinetuneCommand {
     static let usage = """
     fingpt finetune --model IN --data FILE[:REPEAT] [--data ...] --out DIR
                     [--quant nf4|int8|q8_0|q4_0|q4_1|none] [--full] [--tokenizer PATH]
                     [--lora-r 8] [--lora-alpha 16] [--lora-dropout 0.05] [--rslora]
-                    [--targets q,k,v,o,gate,up,down] [--template fingpt|chatml|chatml:SYSTEM|TEXT]
+                    [--targets LIST] [--template fingpt|chatml|chatml:SYSTEM|TEXT]
                     [--max-seq 256] [--dev-fraction 0.05] [--batch 4] [--grad-accum 1]
                     [--steps 200 | --epochs E] [--lr 2e-4] [--min-lr 2e-5] [--warmup 10] [--weight-decay 0] [--clip 1.0]
                     [--eval-every 50] [--eval-batches 16] [--checkpoint-every 100] [--seed 1337]
                     [--recompute] [--resume] [--quiet]
-      IN: a LLaMA GGUF file (e.g. SmolLM2), a Hugging Face folder or a fingpt checkpoint.
+      IN: a LLaMA or GPT-2 model: a GGUF file (e.g. SmolLM2), a Hugging Face folder or a fingpt checkpoint
+      (e.g. from `fingpt pretrain`; pass --tokenizer). --targets picks the adapted linears: LLaMA
+      q,k,v,o,gate,up,down (default all); GPT-2 c_attn,attn.c_proj,c_fc,mlp.c_proj (default all; c_proj
+      selects both output projections, as in PEFT).
       Data: FinGPT JSONL (instruction, input, output) or prompt/completion JSONL; REPEAT copies a file's
       rows per epoch (FinGPT: fpb:6 fiqa:21 tfns:2). The loss counts answer tokens only. A held-out share of
       each file gives the validation loss. --quant keeps the frozen base in that storage (none = float32
@@ -37,9 +40,10 @@ enum FinetuneCommand {
         job.tokenizerPath = a.string("tokenizer")
         job.format = try FrozenWeightFormat(parsing: a.string("quant", default: "nf4"))
         job.full = a.flag("full")
+        let targets = try a.string("targets").map(LoRATarget.parseList)
+            ?? LoRATarget.all(architecture: try TrainableModelLoader.architecture(path: job.modelPath))
         job.lora = try LoRAConfig(rank: try a.int("lora-r", default: 8), alpha: try a.float("lora-alpha", default: 16),
-                                  dropout: try a.float("lora-dropout", default: 0.05), useRSLoRA: a.flag("rslora"),
-                                  targets: try LoRATarget.parseList(a.string("targets", default: "q,k,v,o,gate,up,down")))
+                                  dropout: try a.float("lora-dropout", default: 0.05), useRSLoRA: a.flag("rslora"), targets: targets)
         job.template = try PromptTemplate(parsing: a.string("template", default: "fingpt"))
         job.maxSequenceLength = try a.int("max-seq", default: 256)
         job.devFraction = Double(try a.float("dev-fraction", default: 0.05))
