@@ -190,13 +190,13 @@ public final class GPT2Model: @unchecked Sendable {
 
     /// Linear module `kind` of block `l` for a training pass: trainable weights with their gradients,
     /// or the frozen base's map with the adapter's factors when the adapter covers the module.
-    func blockLinear(layer l: Int, kind: Int, inFeatures: Int, outFeatures: Int) -> LlamaBlockLinear {
+    func blockLinear(layer l: Int, kind: Int, inFeatures: Int, outFeatures: Int) -> BlockLinearLayer {
         let module = "transformer.h.\(l)." + GPT2Model.moduleNames[kind]
         guard let frozen else {
-            return LlamaBlockLinear(trainable: linearWeights(parameters, module, inFeatures, outFeatures),
+            return BlockLinearLayer(trainable: linearWeights(parameters, module, inFeatures, outFeatures),
                                     grads: linearWeights(gradients, module, inFeatures, outFeatures))
         }
-        var lora: LlamaBlockLinear.LoRA?
+        var lora: BlockLinearLayer.LoRA?
         if let adapter, let m = adapter.module(named: module) {
             let c = adapter.config
             let seed: UInt64? = training && c.dropout > 0
@@ -204,7 +204,7 @@ public final class GPT2Model: @unchecked Sendable {
             lora = .init(a: parameters.pointer(m.aName), b: parameters.pointer(m.bName), gradA: gradients.pointer(m.aName),
                          gradB: gradients.pointer(m.bName), rank: c.rank, scaling: c.scaling, dropout: c.dropout, dropoutSeed: seed)
         }
-        return LlamaBlockLinear(frozen: frozen.linears[module]!, lora: lora)
+        return BlockLinearLayer(frozen: frozen.linears[module]!, lora: lora)
     }
 
     func blockLayers(_ l: Int) -> GPT2BlockLayers {

@@ -131,7 +131,7 @@ public final class LlamaModel: @unchecked Sendable {
         let ln1, ln2: UnsafeMutablePointer<Float>
         /// nil when the norms are frozen.
         let ln1Grad, ln2Grad: UnsafeMutablePointer<Float>?
-        let q, k, v, o, gate, up, down: LlamaBlockLinear
+        let q, k, v, o, gate, up, down: BlockLinearLayer
     }
 
     /// A norm (or other non-linear-module) weight: from the frozen base or the parameters.
@@ -143,13 +143,13 @@ public final class LlamaModel: @unchecked Sendable {
     static let moduleNames = ["self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
                               "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"]
 
-    func blockLinear(layer l: Int, kind: Int, inFeatures: Int, outFeatures: Int) -> LlamaBlockLinear {
+    func blockLinear(layer l: Int, kind: Int, inFeatures: Int, outFeatures: Int) -> BlockLinearLayer {
         let module = "model.layers.\(l)." + LlamaModel.moduleNames[kind]
         guard let frozen else {
-            return LlamaBlockLinear(trainable: linearWeights(parameters, module, inFeatures, outFeatures),
+            return BlockLinearLayer(trainable: linearWeights(parameters, module, inFeatures, outFeatures),
                                     grads: linearWeights(gradients, module, inFeatures, outFeatures))
         }
-        var lora: LlamaBlockLinear.LoRA?
+        var lora: BlockLinearLayer.LoRA?
         if let adapter, let m = adapter.module(named: module) {
             let c = adapter.config
             let seed: UInt64? = training && c.dropout > 0
@@ -157,7 +157,7 @@ public final class LlamaModel: @unchecked Sendable {
             lora = .init(a: parameters.pointer(m.aName), b: parameters.pointer(m.bName), gradA: gradients.pointer(m.aName),
                          gradB: gradients.pointer(m.bName), rank: c.rank, scaling: c.scaling, dropout: c.dropout, dropoutSeed: seed)
         }
-        return LlamaBlockLinear(frozen: frozen.linears[module]!, lora: lora)
+        return BlockLinearLayer(frozen: frozen.linears[module]!, lora: lora)
     }
 
     func linearWeights(_ store: ParameterStore, _ module: String, _ inF: Int, _ outF: Int) -> LinearLayerWeights {

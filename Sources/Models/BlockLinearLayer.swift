@@ -1,10 +1,10 @@
 import NN
 import Tensor
 
-/// One linear module of a LLaMA block as the trainable model sees it: trainable weights (dense or
+/// One linear module of a transformer block (LLaMA or GPT-2) as the trainable model sees it: trainable weights (dense or
 /// factorised, with their gradients), or a frozen map (float32 or quantized) with an optional LoRA
 /// adapter y = W x + scaling * B (A dropout(x)) whose factors are the trainable part.
-struct LlamaBlockLinear {
+struct BlockLinearLayer {
     struct LoRA {
         let a, b, gradA, gradB: UnsafeMutablePointer<Float>
         let rank: Int
