@@ -86,3 +86,20 @@ struct BlockLinearLayer {
         }
     }
 }
+
+extension BlockLinearLayer {
+    /// The frozen `map` of `module` for a pass, with `adapter`'s factors when the adapter covers the
+    /// module. While training with dropout, the module's mask is seeded from `stochasticSeed` and
+    /// `dropoutSlot` (a number unique to the module within the model), so masks differ between
+    /// modules and steps yet repeat under recomputation and on resume.
+    static func adapted(_ map: LinearMap, module: String, adapter: LoRAAdapter?, parameters: ParameterStore,
+                        gradients: ParameterStore, training: Bool, stochasticSeed: UInt64, dropoutSlot: Int) -> BlockLinearLayer {
+        guard let adapter, let m = adapter.module(named: module) else { return BlockLinearLayer(frozen: map, lora: nil) }
+        let c = adapter.config
+        let seed: UInt64? = training && c.dropout > 0
+            ? stochasticSeed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(dropoutSlot) &* 0xD1B5_4A32_D192_ED03 : nil
+        let lora = LoRA(a: parameters.pointer(m.aName), b: parameters.pointer(m.bName), gradA: gradients.pointer(m.aName),
+                        gradB: gradients.pointer(m.bName), rank: c.rank, scaling: c.scaling, dropout: c.dropout, dropoutSeed: seed)
+        return BlockLinearLayer(frozen: map, lora: lora)
+    }
+}

@@ -196,15 +196,8 @@ public final class GPT2Model: @unchecked Sendable {
             return BlockLinearLayer(trainable: linearWeights(parameters, module, inFeatures, outFeatures),
                                     grads: linearWeights(gradients, module, inFeatures, outFeatures))
         }
-        var lora: BlockLinearLayer.LoRA?
-        if let adapter, let m = adapter.module(named: module) {
-            let c = adapter.config
-            let seed: UInt64? = training && c.dropout > 0
-                ? stochasticSeed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(l * 4 + kind + 1) &* 0xD1B5_4A32_D192_ED03 : nil
-            lora = .init(a: parameters.pointer(m.aName), b: parameters.pointer(m.bName), gradA: gradients.pointer(m.aName),
-                         gradB: gradients.pointer(m.bName), rank: c.rank, scaling: c.scaling, dropout: c.dropout, dropoutSeed: seed)
-        }
-        return BlockLinearLayer(frozen: frozen.linears[module]!, lora: lora)
+        return .adapted(frozen.linears[module]!, module: module, adapter: adapter, parameters: parameters, gradients: gradients,
+                        training: training, stochasticSeed: stochasticSeed, dropoutSlot: l * 4 + kind + 1)
     }
 
     func blockLayers(_ l: Int) -> GPT2BlockLayers {
