@@ -373,7 +373,8 @@ public final class GPT2Model: @unchecked Sendable {
         finalNormBackward(a)
         gradientReadyHook?(.head)
         for l in stride(from: config.layers - 1, through: 0, by: -1) {
-            if recompute { timed("recompute") { blockForward(l, a, recomputing: true) } }
+            // the last block's activations are still in the arena from the forward pass
+            if recompute && l < config.layers - 1 { timed("recompute") { blockForward(l, a, recomputing: true) } }
             blockBackward(l, a)
             gradientReadyHook?(.block(l))
         }
