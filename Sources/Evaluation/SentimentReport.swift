@@ -3,6 +3,8 @@
 public struct SentimentReport: Codable, Sendable {
     public var scoring: SentimentScoring
     public var chatTemplate: Bool
+    /// Examples run through the model together.
+    public var batchSize: Int
     public var count: Int
     public var seconds: Double
     public var examplesPerSecond: Double
@@ -16,10 +18,11 @@ public struct SentimentReport: Codable, Sendable {
     public var perSource: [String: ClassificationMetrics]
     public var predictions: [SentimentPrediction]
 
-    public init(scoring: SentimentScoring, chatTemplate: Bool, seconds: Double, computedTokens: Int, reusedTokens: Int,
+    public init(scoring: SentimentScoring, chatTemplate: Bool, batchSize: Int = 1, seconds: Double, computedTokens: Int, reusedTokens: Int,
                 generatedTokens: Int, predictions: [SentimentPrediction]) throws {
         self.scoring = scoring
         self.chatTemplate = chatTemplate
+        self.batchSize = batchSize
         self.count = predictions.count
         self.seconds = seconds
         self.examplesPerSecond = seconds > 0 ? Double(predictions.count) / seconds : 0

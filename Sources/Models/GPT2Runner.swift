@@ -75,3 +75,10 @@ public final class GPT2Runner: CausalLanguageModel, @unchecked Sendable {
         return logits
     }
 }
+
+extension GPT2Runner: BatchableLanguageModel {
+    /// A `GPT2BatchRunner` over this runner's weights.
+    public func makeBatchedModel(sequences: Int) throws -> BatchedLanguageModel {
+        try GPT2BatchRunner(runner: self, sequences: sequences)
+    }
+}

@@ -58,8 +58,6 @@ final class LlamaDecodePlan {
     /// Worker `worker`'s share of `count` items split into `threads` contiguous ranges whose
     /// boundaries are multiples of `multiple` (the last range takes the remainder).
     func share(_ count: Int, worker: Int, multiple: Int = 4) -> Range<Int> {
-        let per = ((count + threads - 1) / threads + multiple - 1) / multiple * multiple
-        let lo = min(count, worker * per)
-        return lo..<min(count, lo + per)
+        RowShares.share(count, worker: worker, threads: threads, multiple: multiple)
     }
 }

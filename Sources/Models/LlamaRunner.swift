@@ -124,6 +124,16 @@ public final class LlamaRunner: @unchecked Sendable {
     /// Whether one-token steps take the quantized path of `LlamaDecodePlan` when the weights allow it
     /// (false forces the general path, e.g. to compare the two).
     public var usesDecodePlan = true
+    /// Whether every position is computed as a one-token step would compute it, so that logits do not
+    /// depend on how tokens are grouped into calls (nor, in `LlamaBatchRunner`, on which sequences
+    /// share a pass): products with Q4_0/Q4_1/Q8_0 weights take 8-bit activations for all rows (as
+    /// `LlamaDecodePlan` does) instead of float tiles for inputs of more than `gemvMaxBatch` rows, and
+    /// attention runs query by query. Then a sequence's logits are bit for bit the same however its
+    /// tokens were fed, which makes evaluation results independent of batch size and example order.
+    /// Float weights keep their matrix-matrix products (row results can differ in rounding).
+    public var batchInvariant = false
+    /// Scratch of the general path's products.
+    let products = SegmentedLinearProduct()
 
     /// Appends `tokens` at the current position and returns logits: [V] for the last token, or
     /// [tokens.count * V] for every token when `allLogits` is true.
@@ -155,43 +165,8 @@ public final class LlamaRunner: @unchecked Sendable {
             position += 1
             return logits
         }
-        let c = config.hiddenSize, qd = config.qDim, kd = config.kvDim, im = config.intermediateSize
-        let total = position + n
-        let round: (Int) -> Int = { ($0 + 15) / 16 * 16 }
-        let qkvd = qd + 2 * kd
-        let sizes = [n * c, n * c, n * qkvd, n * qd, n * 2 * im, n * im, n * c]
-        let arena = AlignedBuffer<Float>(count: sizes.map(round).reduce(0, +) + round(n * config.heads * total))
-        var cursor = arena.pointer
-        func take(_ k: Int) -> UnsafeMutablePointer<Float> { defer { cursor += round(k) }; return cursor }
-        let x = take(n * c), h = take(n * c), qkv = take(n * qkvd), att = take(n * qd), gu = take(n * 2 * im), act = take(n * im), tmp = take(n * c)
-        let scores = take(n * config.heads * total)
-        timed("embedding") { for (i, t) in tokens.enumerated() { embedding.row(Int(t), into: x + i * c) } }
-        for (li, layer) in layers.enumerated() {
-            let kc = keyCache[li].pointer, vc = valueCache[li].pointer
-            timed("rmsnorm") { layer.attentionNorm.withUnsafeBufferPointer { RMSNorm.forward(out: h, rstd: nil, inp: x, weight: $0.baseAddress!, rows: n, channels: c, eps: config.rmsNormEpsilon) } }
-            timed("matmul qkv") { layer.qkv.forward(h, rows: n, into: qkv) }
-            timed("rope") {
-                for i in 0..<n {
-                    (kc + (position + i) * kd).update(from: qkv + i * qkvd + qd, count: kd)
-                    (vc + (position + i) * kd).update(from: qkv + i * qkvd + qd + kd, count: kd)
-                }
-                rope.apply(qkv, rows: n, seq: n, ld: qkvd, heads: config.heads, startPosition: position)
-                rope.apply(kc + position * kd, rows: n, seq: n, ld: kd, heads: config.kvHeads, startPosition: position)
-            }
-            timed("attention") { attention.attend(q: qkv, keys: kc, values: vc, rows: n, start: position, scores: scores, out: att) }
-            timed("matmul o") { layer.o.forward(att, rows: n, into: tmp) }
-            Kernels.axpy(1, tmp, x, count: n * c)
-            timed("rmsnorm") { layer.mlpNorm.withUnsafeBufferPointer { RMSNorm.forward(out: h, rstd: nil, inp: x, weight: $0.baseAddress!, rows: n, channels: c, eps: config.rmsNormEpsilon) } }
-            timed("matmul gate/up") { layer.gateUp.forward(h, rows: n, into: gu) }
-            timed("swiglu") { for i in 0..<n { SwiGLU.forward(out: act + i * im, gate: gu + i * 2 * im, up: gu + i * 2 * im + im, count: im) } }
-            timed("matmul down") { layer.down.forward(act, rows: n, into: tmp) }
-            Kernels.axpy(1, tmp, x, count: n * c)
-        }
-        let first = allLogits ? 0 : n - 1
-        let rows = n - first
-        finalNorm.withUnsafeBufferPointer { RMSNorm.forward(out: h, rstd: nil, inp: x + first * c, weight: $0.baseAddress!, rows: rows, channels: c, eps: config.rmsNormEpsilon) }
-        var logits = [Float](repeating: 0, count: rows * config.vocabSize)
-        timed("output head") { logits.withUnsafeMutableBufferPointer { head.forward(h, rows: rows, into: $0.baseAddress!) } }
+        let pass = BatchedPass([(feed: 0, sequence: 0, tokens: tokens[...], start: position, logitRows: allLogits ? n : 1)])
+        let logits = run(pass, products: products) { _, layer in (keyCache[layer].pointer, valueCache[layer].pointer) }[0]
         position += n
         return logits
     }

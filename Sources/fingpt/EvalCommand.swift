@@ -12,6 +12,11 @@ enum EvalCommand {
     static let usage = """
     fingpt eval --model PATH [--adapter PATH] --task fpb|fiqa|tfns|nwgi|sentiment|perplexity|choice --data FILE
                 [--limit N] [--out results.json] [--tokenizer PATH] [--context 2048] [--quiet]
+      sentiment and choice tasks: [--batch-size 16] examples run through the model together (one weight
+        pass serves all of them; 1 runs them one after another on a single cache). LLaMA models compute
+        prompts as generated tokens are computed (8-bit activations on Q4_0/Q4_1/Q8_0 weights), so the
+        batch size and the order of the examples change no result. [--float-prompts]: prompts with float
+        activations instead, as `generate` does; results then vary slightly with batch size and order.
       sentiment tasks: [--scoring generate|likelihood|both] [--chat-template] [--max-new-tokens 10]
         DATA: FinGPT JSONL (instruction, input, output; 'sentiment' groups rows by their 'source')
         or the raw form: FPB 'sentence@label' text, TFNS CSV (text,label 0 bearish/1 bullish/2 neutral),
@@ -25,7 +30,7 @@ enum EvalCommand {
     static let tasks = ["fpb", "fiqa", "tfns", "nwgi", "sentiment", "perplexity", "choice"]
 
     static func run(_ args: [String]) throws {
-        var a = try Arguments(args, flagNames: ["help", "chat-template", "quiet"])
+        var a = try Arguments(args, flagNames: ["help", "chat-template", "quiet", "float-prompts"])
         if a.flag("help") { print(usage); return }
         let path = try a.require("model"), task = try a.require("task"), data = try a.require("data")
         let adapter = a.string("adapter"), tokenizer = a.string("tokenizer"), out = a.string("out")
@@ -45,16 +50,20 @@ enum EvalCommand {
             meta["window"] = String(window); meta["stride"] = String(stride)
             try write(Output(meta: meta, model: loaded.description, perplexity: result), to: out)
         case "choice":
-            let context = try a.int("context", default: 2048)
+            let context = try a.int("context", default: 2048), batchSize = try batchSizeOption(&a), floatPrompts = a.flag("float-prompts")
             try a.checkAllUsed()
+            meta["batch_size"] = String(batchSize)
             let loaded = try loadModel(path: path, adapter: adapter, tokenizer: tokenizer, maxContext: context)
-            let report = try runChoice(loaded, data: data, limit: limit, quiet: quiet)
+            setBatchInvariant(loaded, !floatPrompts, meta: &meta)
+            let report = try runChoice(loaded, data: data, limit: limit, batchSize: batchSize, quiet: quiet)
             try write(Output(meta: meta, model: loaded.description, choice: report), to: out)
         default:
             let context = try a.int("context", default: 2048)
             let scoring = a.string("scoring", default: "generate")
             let chat = a.flag("chat-template"), maxNew = try a.int("max-new-tokens", default: 10)
+            let batchSize = try batchSizeOption(&a), floatPrompts = a.flag("float-prompts")
             try a.checkAllUsed()
+            meta["batch_size"] = String(batchSize)
             let modes: [SentimentScoring]
             if scoring == "both" { modes = SentimentScoring.allCases } else if let m = SentimentScoring(rawValue: scoring) { modes = [m] } else {
                 throw CLIError.usage("--scoring must be generate, likelihood or both, got '\(scoring)'")
@@ -63,9 +72,10 @@ enum EvalCommand {
             var examples = try SentimentDatasetReader.read(path: data, dataset: dataset)
             if let limit { examples = Array(examples.prefix(limit)) }
             let loaded = try loadModel(path: path, adapter: adapter, tokenizer: tokenizer, maxContext: context)
+            setBatchInvariant(loaded, !floatPrompts, meta: &meta)
             var reports: [SentimentReport] = []
             for mode in modes {
-                let options = SentimentEvaluator.Options(scoring: mode, chatTemplate: chat ? .chatML : nil, maxNewTokens: maxNew)
+                let options = SentimentEvaluator.Options(scoring: mode, chatTemplate: chat ? .chatML : nil, maxNewTokens: maxNew, batchSize: batchSize)
                 let evaluator = try SentimentEvaluator(model: loaded.model, tokenizer: loaded.tokenizer, options: options)
                 let progress = ProgressLine(total: examples.count, unit: "examples", enabled: !quiet)
                 reports.append(try evaluator.evaluate(examples) { done, _ in
@@ -100,16 +110,33 @@ enum EvalCommand {
         return r
     }
 
-    static func runChoice(_ loaded: LoadedLanguageModel, data: String, limit: Int?, quiet: Bool) throws -> MultipleChoiceReport {
+    /// Makes a LLaMA runner compute every position as a generated token is computed
+    /// (`LlamaRunner.batchInvariant`), so that neither `--batch-size` nor the order of the examples
+    /// changes any result; other models are left as they are.
+    static func setBatchInvariant(_ loaded: LoadedLanguageModel, _ invariant: Bool, meta: inout [String: String]) {
+        guard let runner = loaded.model as? LlamaRunner else { return }
+        runner.batchInvariant = invariant
+        meta["batch_invariant"] = String(invariant)
+    }
+
+    /// `--batch-size` (default 16), at least 1.
+    static func batchSizeOption(_ a: inout Arguments) throws -> Int {
+        let n = try a.int("batch-size", default: 16)
+        guard n >= 1 else { throw CLIError.usage("--batch-size must be at least 1, got \(n)") }
+        return n
+    }
+
+    static func runChoice(_ loaded: LoadedLanguageModel, data: String, limit: Int?, batchSize: Int, quiet: Bool) throws -> MultipleChoiceReport {
         var items = try MultipleChoiceReader.parse(try String(contentsOfFile: data, encoding: .utf8), source: data)
         if let limit { items = Array(items.prefix(limit)) }
-        let evaluator = try MultipleChoiceEvaluator(model: loaded.model, tokenizer: loaded.tokenizer)
+        let evaluator = try MultipleChoiceEvaluator(model: loaded.model, tokenizer: loaded.tokenizer, batchSize: batchSize)
         let progress = ProgressLine(total: items.count, unit: "questions", enabled: !quiet)
         let r = try evaluator.evaluate(items) { done, total in
             if done % 10 == 0 || done == total { progress.update(done: done, detail: "scoring") }
         }
         print("task    n       acc     acc_norm  seconds")
-        print(String(format: "choice  %-6d  %.4f  %.4f    %.1f", r.count, r.accuracy, r.accuracyNormalized, r.seconds) + "   [\(loaded.description)]")
+        print(String(format: "choice  %-6d  %.4f  %.4f    %.1f", r.count, r.accuracy, r.accuracyNormalized, r.seconds)
+              + "   [\(loaded.description), batch \(r.batchSize)]")
         return r
     }
 
@@ -124,7 +151,7 @@ enum EvalCommand {
             let tag = r.scoring.rawValue + (r.chatTemplate ? "+chat" : "")
             for (name, m) in r.perSource.sorted(by: { $0.key < $1.key }) where r.perSource.count > 1 { print(row(name, tag, m, "")) }
             let name = r.perSource.count == 1 ? r.perSource.keys.first ?? "all" : "all"
-            print(row(name, tag, r.overall, String(format: "%.1f s (%.2f ex/s)", r.seconds, r.examplesPerSecond)))
+            print(row(name, tag, r.overall, String(format: "%.1f s (%.2f ex/s, batch %d)", r.seconds, r.examplesPerSecond, r.batchSize)))
         }
         for r in reports {
             print("\nconfusion, \(r.scoring.rawValue)\(r.chatTemplate ? "+chat" : "") (rows gold, columns predicted):")

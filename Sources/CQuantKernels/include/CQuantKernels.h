@@ -18,6 +18,7 @@
 
 #include <stdint.h>
 #include "CQuantFrozenKernels.h"
+#include "CQuantBatchKernels.h"
 
 #ifdef __cplusplus
 extern "C" {
