@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole story on built-in defaults: SmolLM2-135M-Instruct (4-bit GGUF) scored zero-shot on held-out
 # financial sentences, QLoRA-finetuned (NF4 base, LoRA adapters, recomputation) on the rest, scored
-# again, saved as a PEFT adapter and a merged 4-bit GGUF, and asked a financial question.
+# again, saved as a PEFT adapter and merged 4-bit and 8-bit GGUFs, and the 8-bit one asked a financial question.
 # Data: files named by FINGPT_DATA (FinGPT JSONL, "a.jsonl:REPEAT b.jsonl"), else the FinGPT sentiment
 # training sets in ../shared/data/sentiment, else data/sample/fin_sentiment_demo.jsonl (a demo sample
 # written for this project). Environment: QUICKSTART_DIR (runs/quickstart), QUICKSTART_STEPS (120),
@@ -55,9 +55,13 @@ echo "== 3/6 QLoRA finetune: NF4 base, LoRA r=8 on q,k,v,o,gate,up,down, recompu
 echo "== 4/6 finetuned: the same rows with the adapter on top of the 4-bit weights (results in $OUT/eval/finetuned-*.json)"
 score finetuned --adapter "$OUT/finetune"
 
-echo "== 5/6 export: PEFT adapter in $OUT/finetune/adapter, llama.cpp LoRA $OUT/finetune/adapter.gguf, merged model:"
+echo "== 5/6 export: PEFT adapter in $OUT/finetune/adapter, llama.cpp LoRA $OUT/finetune/adapter.gguf, merged models:"
 "$FINGPT" merge --model "$MODEL" --adapter "$OUT/finetune" --out "$OUT/fingpt-sentiment-q4_1.gguf" --type q4_1
+"$FINGPT" merge --model "$MODEL" --adapter "$OUT/finetune" --out "$OUT/fingpt-sentiment-q8_0.gguf" --type q8_0
+echo "   note: merging into 4 bits re-rounds weights that were already 4-bit onto a new grid, which can cost"
+echo "   more than a short finetune adds (bench/RESULTS.md); the Q8_0 merge keeps it. For a 4-bit model, use"
+echo "   the original GGUF with the adapter (llama.cpp: --lora $OUT/finetune/adapter.gguf)."
 
-echo "== 6/6 the finetuned model (merged Q4_1 GGUF) answers a financial question"
-"$FINGPT" generate --model "$OUT/fingpt-sentiment-q4_1.gguf" --max-tokens 6 \
+echo "== 6/6 the finetuned model (merged Q8_0 GGUF) answers a financial question"
+"$FINGPT" generate --model "$OUT/fingpt-sentiment-q8_0.gguf" --max-tokens 6 \
   --prompt $'Instruction: What is the sentiment of this news? Please choose an answer from {negative/neutral/positive}.\nInput: The lender raised its full-year profit forecast after loan growth beat expectations.\nAnswer: '
