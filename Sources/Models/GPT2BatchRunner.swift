@@ -26,30 +26,16 @@ public final class GPT2BatchRunner: BatchedLanguageModel, @unchecked Sendable {
 
     public func position(of sequence: Int) -> Int { cache.positions[sequence] }
 
-    public func truncate(sequence: Int, to count: Int) throws {
-        try check(sequence)
-        cache.truncate(sequence, to: count)
-    }
+    public func truncate(sequence: Int, to count: Int) throws { try cache.checkedTruncate(sequence, to: count) }
 
     public func copyCache(from source: Int, to destination: Int, count: Int) throws {
-        try check(source)
-        try check(destination)
-        guard count >= 0 && count <= cache.positions[source] else {
-            throw ModelError.invalidInput("cannot copy \(count) positions of sequence \(source), which holds \(cache.positions[source])")
-        }
-        cache.copy(from: source, to: destination, count: count)
+        try cache.checkedCopy(from: source, to: destination, count: count)
     }
 
     public func forward(_ feeds: [SequenceFeed]) throws -> [[Float]] {
         let schedule = try BatchedForwardSchedule(feeds, positions: cache.positions, maxContext: maxContext,
                                                   vocabularySize: vocabularySize, maxChunk: maxChunk)
         return schedule.logits(schedule.passes.map(run))
-    }
-
-    private func check(_ sequence: Int) throws {
-        guard sequence >= 0 && sequence < sequenceCount else {
-            throw ModelError.invalidInput("sequence \(sequence) is outside 0..<\(sequenceCount)")
-        }
     }
 
     /// One pass through all layers; the logits of each segment (empty when it wants none).

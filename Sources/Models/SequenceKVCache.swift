@@ -70,4 +70,27 @@ final class SequenceKVCache {
         }
         positions[destination] = count
     }
+
+    /// Throws unless `sequence` is one of this cache's.
+    func check(_ sequence: Int) throws {
+        guard sequence >= 0 && sequence < sequences else {
+            throw ModelError.invalidInput("sequence \(sequence) is outside 0..<\(sequences)")
+        }
+    }
+
+    /// `truncate` for a caller's sequence number (checked).
+    func checkedTruncate(_ sequence: Int, to count: Int) throws {
+        try check(sequence)
+        truncate(sequence, to: count)
+    }
+
+    /// `copy` for a caller's sequence numbers and count (checked).
+    func checkedCopy(from source: Int, to destination: Int, count: Int) throws {
+        try check(source)
+        try check(destination)
+        guard count >= 0 && count <= positions[source] else {
+            throw ModelError.invalidInput("cannot copy \(count) positions of sequence \(source), which holds \(positions[source])")
+        }
+        copy(from: source, to: destination, count: count)
+    }
 }
