@@ -44,9 +44,14 @@ struct BlockLinearLayer {
         if let trainable { trainable.forward(out: out, inp: inp, hidden: hidden, rows: n); return }
         frozen!.forward(inp, rows: n, into: out)
         guard let l = lora, let hidden else { return }
+        adapterHidden(l, inp: inp, hidden: hidden, dropped: dropped, rows: n)
+        BLAS.gemm(transB: true, m: n, n: outFeatures, k: l.rank, alpha: l.scaling, a: hidden, b: l.b, beta: 1, c: out)
+    }
+
+    /// hidden[N, r] = A dropout(inp), the adapter's first product.
+    func adapterHidden(_ l: LoRA, inp: UnsafePointer<Float>, hidden: UnsafeMutablePointer<Float>, dropped: UnsafeMutablePointer<Float>, rows n: Int) {
         let x = adapterInput(l, inp: inp, dropped: dropped, rows: n)
         BLAS.gemm(transB: true, m: n, n: l.rank, k: inFeatures, a: x, b: l.a, c: hidden)
-        BLAS.gemm(transB: true, m: n, n: outFeatures, k: l.rank, alpha: l.scaling, a: hidden, b: l.b, beta: 1, c: out)
     }
 
     /// What `backward` needs of this layer's forward pass without its output (used when a block is
@@ -58,9 +63,7 @@ struct BlockLinearLayer {
             if let a = trainable.a { BLAS.gemm(transB: true, m: n, n: trainable.rank, k: inFeatures, a: inp, b: a, c: hidden) }
             return
         }
-        guard let l = lora else { return }
-        let x = adapterInput(l, inp: inp, dropped: dropped, rows: n)
-        BLAS.gemm(transB: true, m: n, n: l.rank, k: inFeatures, a: x, b: l.a, c: hidden)
+        if let l = lora { adapterHidden(l, inp: inp, hidden: hidden, dropped: dropped, rows: n) }
     }
 
     /// Accumulates d(inp) into `dinp` and the trainable gradients; `scratch` holds [N, r], `dropped` [N, in].
