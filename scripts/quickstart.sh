@@ -58,9 +58,10 @@ score finetuned --adapter "$OUT/finetune"
 echo "== 5/6 export: PEFT adapter in $OUT/finetune/adapter, llama.cpp LoRA $OUT/finetune/adapter.gguf, merged models:"
 "$FINGPT" merge --model "$MODEL" --adapter "$OUT/finetune" --out "$OUT/fingpt-sentiment-q4_1.gguf" --type q4_1
 "$FINGPT" merge --model "$MODEL" --adapter "$OUT/finetune" --out "$OUT/fingpt-sentiment-q8_0.gguf" --type q8_0
-echo "   note: merging into 4 bits re-rounds weights that were already 4-bit onto a new grid, which can cost"
-echo "   more than a short finetune adds (bench/RESULTS.md); the Q8_0 merge keeps it. For a 4-bit model, use"
-echo "   the original GGUF with the adapter (llama.cpp: --lora $OUT/finetune/adapter.gguf)."
+echo "   note: the Q4_1 merge keeps every block's 4-bit grid from the base and rounds the small update"
+echo "   stochastically (merge --requantize), which keeps most but not all of a short finetune (bench/RESULTS.md);"
+echo "   the Q8_0 merge keeps nearly all of it, and the original GGUF with the adapter"
+echo "   (llama.cpp: --lora $OUT/finetune/adapter.gguf) is exact."
 
 echo "== 6/6 the finetuned model (merged Q8_0 GGUF) answers a financial question"
 "$FINGPT" generate --model "$OUT/fingpt-sentiment-q8_0.gguf" --max-tokens 6 \

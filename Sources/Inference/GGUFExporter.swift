@@ -2,6 +2,7 @@ import Foundation
 import IO
 import Models
 import Quantization
+import Tensor
 import Tokenizers
 
 /// Writes LLaMA and GPT-2 models as GGUF files that llama.cpp loads unchanged: the architecture's
@@ -16,8 +17,10 @@ public enum GGUFExporter {
         switch t { case .f32: return 0; case .f16: return 1; case .q4_0: return 2; case .q4_1: return 3; case .q8_0: return 7; default: return 0 }
     }
 
+    /// `baseTensors`, for a model merged from a GGUF base, encodes the tensors it can keep as the base
+    /// stores them (see `MergedTensorEncoder`); the others are quantized with the reference quantizers.
     public static func writeLlama(model: LlamaModel, tokenizer: BPETokenizer, type: GGMLType, name: String,
-                                  chatTemplate: String? = nil, to path: String) throws {
+                                  chatTemplate: String? = nil, baseTensors: MergedTensorEncoder? = nil, to path: String) throws {
         guard supportedTypes.contains(type) else {
             throw ModelError.invalidInput("GGUF export supports \(supportedTypes.map(\.description).joined(separator: ", ")), not \(type)")
         }
@@ -47,9 +50,16 @@ public enum GGUFExporter {
         set("llama.vocab_size", .uint32(UInt32(cfg.vocabSize)))
         setTokenizer(&w, tokenizer, chatTemplate: chatTemplate)
 
+        func add(_ ggufName: String, _ tensor: Tensor, as t: GGMLType) throws {
+            if let bytes = try baseTensors?.encoded(ggufName, tensor, as: t) {
+                try bytes.withUnsafeBytes { try w.addEncodedTensor(ggufName, dimensions: tensor.shape.reversed(), type: t, bytes: $0) }
+            } else {
+                try w.addTensor(ggufName, tensor, as: t)
+            }
+        }
         let p = model.parameters
         let embeddingType: GGMLType = type == .q4_0 || type == .q4_1 ? .q8_0 : type
-        try w.addTensor("token_embd.weight", p["model.embed_tokens.weight"], as: embeddingType)
+        try add("token_embd.weight", p["model.embed_tokens.weight"], as: embeddingType)
         for l in 0..<cfg.layers {
             let hf = "model.layers.\(l)."
             for (name, t) in [("input_layernorm.weight", GGMLType.f32), ("post_attention_layernorm.weight", .f32),
@@ -63,11 +73,11 @@ public enum GGUFExporter {
                                                         headDim: cfg.headDim, toHuggingFace: false)
                     tensor = permuted
                 }
-                try w.addTensor(TensorNameMapping.ggufName(forLlama: hf + name)!, tensor, as: t)
+                try add(TensorNameMapping.ggufName(forLlama: hf + name)!, tensor, as: t)
             }
         }
-        try w.addTensor("output_norm.weight", p["model.norm.weight"], as: .f32)
-        if !cfg.tieWordEmbeddings { try w.addTensor("output.weight", p["lm_head.weight"], as: type) }
+        try add("output_norm.weight", p["model.norm.weight"], as: .f32)
+        if !cfg.tieWordEmbeddings { try add("output.weight", p["lm_head.weight"], as: type) }
         try w.write(to: path)
     }
 

@@ -75,21 +75,28 @@ public enum ModelConverter {
     }
 
     /// Base model + LoRA adapter -> one dense model (W + scaling B A) written like `convert` writes
-    /// (GGUF re-quantized to `target`, or a safetensors folder), for tools without adapter support.
+    /// (GGUF quantized to `target`, or a safetensors folder), for tools without adapter support.
     /// LLaMA and GPT-2 bases; factorised layers are merged to dense before the adapter.
+    /// From a LLaMA GGUF base into a GGUF file, tensors written in their base type keep the base's
+    /// encoding where they can (`MergedTensorEncoder`): unadapted ones are copied byte for byte, and
+    /// adapted Q4_0/Q4_1/Q8_0 ones are encoded as `requantization` says (`seed` drives the stochastic
+    /// rounding).
     public static func merge(base: String, adapter adapterPath: String, output: String, target: Target,
-                             tokenizerPath: String? = nil) throws -> String {
+                             tokenizerPath: String? = nil, requantization: MergeRequantization = .defaultForSameType,
+                             seed: UInt64 = 0) throws -> String {
         let loaded = try TrainableModelLoader.load(path: base)
         var tokenizer = try tokenizerPath.map(LanguageModelLoader.tokenizer)
         var chatTemplate: String? = nil
         var name = (base as NSString).lastPathComponent
         var isDir: ObjCBool = false
+        var baseGGUF: GGUFFile? = nil
         FileManager.default.fileExists(atPath: base, isDirectory: &isDir)
         if isDir.boolValue {
             let tj = (base as NSString).appendingPathComponent("tokenizer.json")
             if tokenizer == nil, FileManager.default.fileExists(atPath: tj) { tokenizer = try LanguageModelLoader.tokenizer(tj) }
         } else if !(try TrainableModelLoader.isCheckpoint(base)) {
             let gguf = try GGUFFile(path: base)
+            baseGGUF = gguf
             if tokenizer == nil { tokenizer = try BPETokenizer(gguf: gguf) }
             chatTemplate = try? gguf.string("tokenizer.chat_template")
             if let n = try? gguf.string("general.name") { name = n + " + LoRA" }
@@ -99,8 +106,14 @@ public enum ModelConverter {
             let merged = model.config.lowRankRanks.isEmpty ? model : try LowRankFactorizer.merge(model)
             let adapter = try LanguageModelLoader.loadAdapter(adapterPath, base: .llama(merged.config))
             try LoRAMerge.merge(adapter, into: merged)
-            try write(model: merged, tokenizer: tokenizer, chatTemplate: chatTemplate, name: name, output: output, target: target, source: base)
+            let baseTensors = output.hasSuffix(".gguf") ? baseGGUF.map { gguf in
+                MergedTensorEncoder(base: gguf, adaptedTensors: Set(adapter.modules.compactMap { TensorNameMapping.ggufName(forLlama: $0.weightName) }),
+                                    requantization: requantization, seed: seed)
+            } : nil
+            try write(model: merged, tokenizer: tokenizer, chatTemplate: chatTemplate, name: name, output: output, target: target, source: base,
+                      baseTensors: baseTensors)
             return summary(output: output, target: target, parameters: merged.config.parameterCount) + mergeNote(adapter)
+                + (baseTensors.map { "; " + $0.summary } ?? "")
         case let model as GPT2Model:
             let merged = model.config.lowRankRanks.isEmpty ? model : try LowRankFactorizer.merge(model)
             let adapter = try LanguageModelLoader.loadAdapter(adapterPath, base: .gpt2(merged.config))
@@ -129,11 +142,12 @@ public enum ModelConverter {
 
     /// Writes a LLaMA model as GGUF (path ending in .gguf) or as a Hugging Face safetensors folder.
     static func write(model: LlamaModel, tokenizer: BPETokenizer?, chatTemplate: String?, name: String, output: String,
-                      target: Target, source: String) throws {
+                      target: Target, source: String, baseTensors: MergedTensorEncoder? = nil) throws {
         if output.hasSuffix(".gguf") {
             guard let type = target.ggml else { throw ModelError.invalidInput("GGUF output supports \(Target.allCases.filter { $0.ggml != nil }.map(\.rawValue)), not \(target.rawValue)") }
             guard let tokenizer else { throw ModelError.invalidInput("\(source): no tokenizer found; pass --tokenizer (a GGUF file or tokenizer.json)") }
-            try GGUFExporter.writeLlama(model: model, tokenizer: tokenizer, type: type, name: name, chatTemplate: chatTemplate, to: output)
+            try GGUFExporter.writeLlama(model: model, tokenizer: tokenizer, type: type, name: name, chatTemplate: chatTemplate,
+                                        baseTensors: baseTensors, to: output)
         } else {
             guard let dtype = target.safetensors else { throw ModelError.invalidInput("safetensors output supports f32, f16 and bf16, not \(target.rawValue)") }
             try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)

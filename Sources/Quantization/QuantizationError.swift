@@ -11,6 +11,8 @@ public enum QuantizationError: Error, Equatable, Sendable, CustomStringConvertib
     case cannotQuantize(type: GGMLType)
     /// Operand shapes do not fit together; the message names them.
     case shapeMismatch(String)
+    /// Values cannot be re-rounded onto the existing blocks of `type` (`BlockGridRequantizer`).
+    case noBlockGrid(type: GGMLType)
 
     public var description: String {
         switch self {
@@ -22,6 +24,8 @@ public enum QuantizationError: Error, Equatable, Sendable, CustomStringConvertib
             return "quantizing to \(type) is not supported (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1)"
         case .shapeMismatch(let message):
             return "shape mismatch: \(message)"
+        case .noBlockGrid(let type):
+            return "re-rounding onto a base block's grid supports \(BlockGridRequantizer.supportedTypes.map(\.description).joined(separator: ", ")), not \(type)"
         }
     }
 }
