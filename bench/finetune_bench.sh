@@ -24,6 +24,8 @@
 #   BENCH_MODES="full lora qlora-int8 qlora-nf4"   which modes, in order
 #   BENCH_CKPT="off on"                 without / with recomputation
 #   BENCH_IMPLS="fingpt pytorch pytorch_shim"      which implementations
+#   BENCH_FROZEN_COMPUTE="f32 int16"    ours: arithmetic of the frozen products in the QLoRA modes
+#                                       (variant "release" = f32, "int16" = block-scaled int16)
 #   BENCH_WARMUP=2 BENCH_STEPS=5        untimed / timed steps (fingpt bench-finetune chooses its own warmup)
 #   BENCH_THREADS=2                     torch.set_num_threads for PyTorch (ours: its own default)
 #   BENCH_RUN_ID=...                    append to an existing run (to add rows in a second invocation)
@@ -43,6 +45,7 @@ WARMUP=${BENCH_WARMUP:-2}
 STEPS=${BENCH_STEPS:-5}
 MODES=${BENCH_MODES:-"full lora qlora-int8 qlora-nf4"}
 CKPTS=${BENCH_CKPT:-"off on"}
+COMPUTES=${BENCH_FROZEN_COMPUTE:-"f32 int16"}
 IMPLS=${BENCH_IMPLS:-"fingpt pytorch pytorch_shim"}
 GGUF=${BENCH_GGUF:-.cache/models/SmolLM2-135M-Instruct.Q4_1.gguf}
 MODEL=${BENCH_MODEL:-$WORK/smollm2-hf}
@@ -142,8 +145,12 @@ for mode in $MODES; do
         if want fingpt; then
             ours_flag=()
             [ "$ckpt" = on ] && ours_flag=(--recompute)
-            run_one fingpt release "$mode" "$ckpt" "$FINGPT" bench-finetune --model "$OURS_MODEL" --mode "$mode" \
-                "${ours_flag[@]}" --batch 4 --seq 256 --steps "$STEPS"
+            for compute in $COMPUTES; do
+                case $mode in qlora-*) ;; *) [ "$compute" = f32 ] || continue ;; esac
+                variant=release; [ "$compute" = f32 ] || variant=$compute
+                run_one fingpt "$variant" "$mode" "$ckpt" "$FINGPT" bench-finetune --model "$OURS_MODEL" --mode "$mode" \
+                    "${ours_flag[@]}" --frozen-compute "$compute" --batch 4 --seq 256 --steps "$STEPS"
+            done
         fi
         [ "$have_torch" = 1 ] || continue
         if [ "${mode#qlora}" != "$mode" ] && [ "$have_bnb" = 0 ]; then

@@ -113,11 +113,21 @@ def _ok(r):
     return "error" not in r and _num(r, "tokens_per_s") is not None and _num(r, "peak_rss_mb") is not None
 
 
-def _find(rows, mode, ckpt, ours):
+def _find(rows, mode, ckpt, ours, variant=None):
     for r in rows:
-        if _is_ours(r) == ours and r.get("mode") == mode and bool(r.get("checkpointing")) == ckpt and _ok(r):
+        if _is_ours(r) == ours and r.get("mode") == mode and bool(r.get("checkpointing")) == ckpt and _ok(r) \
+                and (variant is None or r.get("variant") == variant):
             return r
     return None
+
+
+def _ours_variants(rows):
+    """Our variants in order of appearance ("release" = float32 frozen products, "int16" = block int16)."""
+    seen = []
+    for r in rows:
+        if _is_ours(r) and r.get("variant") not in seen:
+            seen.append(r.get("variant"))
+    return seen
 
 
 def _load_avg(u):
@@ -146,7 +156,6 @@ def _verdict(ok):
 
 def _print_targets(rows):
     peft = [r for r in rows if not _is_ours(r) and _ok(r)]
-    ours_nf4 = _find(rows, "qlora-nf4", True, ours=True)
     ours_full = _find(rows, "full", False, ours=True)
     ours_full_rc = _find(rows, "full", True, ours=True)
     # "PEFT's best": the lowest peak of the parameter-efficient (LoRA / QLoRA) rows; full finetuning
@@ -172,11 +181,21 @@ def _print_targets(rows):
               f"x{TARGET_SPEEDUP} = {peft_lora_installed['tokens_per_s'] * TARGET_SPEEDUP:.1f} tokens/s")
     if peft_fastest:
         print(f"PEFT fastest row: {peft_fastest['tokens_per_s']:.1f} tokens/s ({desc(peft_fastest)})")
-    if ours_nf4 is None:
+    found = False
+    for variant in _ours_variants(rows):
+        ours_nf4 = _find(rows, "qlora-nf4", True, ours=True, variant=variant)
+        if ours_nf4 is not None:
+            found = True
+            _print_ours_targets(ours_nf4, variant, peft_best_mem, peft_lora_installed, peft_fastest, ours_full, ours_full_rc)
+    if not found:
         print("ours: not available (no successful fingpt qlora-nf4 + recompute row in this run)")
-        return
+
+
+def _print_ours_targets(ours_nf4, variant, peft_best_mem, peft_lora_installed, peft_fastest, ours_full, ours_full_rc):
     peak = ours_nf4["peak_rss_mb"]
-    print(f"ours QLoRA NF4 + recompute: {ours_nf4['tokens_per_s']:.1f} tokens/s, {peak:.0f} MB peak RSS")
+    compute = ours_nf4.get("frozen_compute", "f32")
+    print(f"ours QLoRA NF4 + recompute ({variant}, frozen products in {compute}): "
+          f"{ours_nf4['tokens_per_s']:.1f} tokens/s, {peak:.0f} MB peak RSS")
     print(f"  peak vs {TARGET_NF4_PEAK_MB:.0f} MB: {peak / TARGET_NF4_PEAK_MB:.2f}x  "
           f"[{_verdict(peak <= TARGET_NF4_PEAK_MB)}]")
     if peft_best_mem:
@@ -207,14 +226,15 @@ def _print_pairs(rows):
     any_pair = False
     for mode in MODES:
         for ckpt in (False, True):
-            ours = _find(rows, mode, ckpt, ours=True)
+          for variant in _ours_variants(rows):
+            ours = _find(rows, mode, ckpt, ours=True, variant=variant)
             if ours is None:
                 continue
             for r in rows:
                 if _is_ours(r) or not _ok(r) or r.get("mode") != mode or bool(r.get("checkpointing")) != ckpt:
                     continue
                 any_pair = True
-                print(f"{mode:<11} {'ckpt' if ckpt else '    '} vs PEFT {str(r.get('variant')):<13} "
+                print(f"{mode:<11} {'ckpt' if ckpt else '    '} ours {str(variant):<8} vs PEFT {str(r.get('variant')):<13} "
                       f"tokens/s {ours['tokens_per_s'] / r['tokens_per_s']:6.2f}x   "
                       f"peak RSS {ours['peak_rss_mb'] / r['peak_rss_mb']:5.2f}x")
     if not any_pair:

@@ -4,7 +4,8 @@
 # sentiment training sets with FinGPT's repeats (FPB x6, FiQA x21, TFNS x2), each scored with FinGPT's
 # protocol (prompt, greedy answer, label normalisation) on a dev split held out from the training files.
 # Environment: FT_DIR (runs/finetune-sentiment), FT_STEPS (300), FT_EVAL_LIMIT (200 rows per dev file),
-#              FT_DEV_FRACTION (0.05), FT_SEED (1337), FINGPT (.build/release/fingpt).
+#              FT_DEV_FRACTION (0.05), FT_SEED (1337), FT_FROZEN_COMPUTE (fingpt finetune's default; f32 or int16),
+#              FINGPT (.build/release/fingpt).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FINGPT=${FINGPT:-.build/release/fingpt}
@@ -26,7 +27,8 @@ score() {
 }
 score zero-shot
 start=$(date +%s)
-"$FINGPT" finetune --model "$MODEL" --out "$OUT/finetune" --quant nf4 --recompute --seed "$SEED" \
+compute=(); [ -n "${FT_FROZEN_COMPUTE:-}" ] && compute=(--frozen-compute "$FT_FROZEN_COMPUTE")
+"$FINGPT" finetune --model "$MODEL" --out "$OUT/finetune" --quant nf4 "${compute[@]}" --recompute --seed "$SEED" \
   --data "$OUT/split/fpb_train.train.jsonl:6" --data "$OUT/split/fiqa_train.train.jsonl:21" --data "$OUT/split/tfns_train.train.jsonl:2" \
   --steps "$STEPS" --batch 4 --lr 3e-4 --warmup 10 --dev-fraction 0.02 --eval-every 100 --eval-batches 16 --checkpoint-every 100 --quiet \
   | tee "$OUT/finetune.out"

@@ -58,6 +58,13 @@ public final class GPT2FrozenBase: @unchecked Sendable {
         self.embeddingBytes = embeddingBytes
     }
 
+    /// The same weights (no copy) with the block linears' batched products in `arithmetic`; the
+    /// token embedding and the output head keep theirs.
+    public func with(arithmetic: FrozenProductArithmetic) throws -> GPT2FrozenBase {
+        try GPT2FrozenBase(config: config, format: format, weights: linears.mapValues { $0.weight.withFrozenArithmetic(arithmetic) },
+                           floats: floats, embedding: embedding, head: head, embeddingBytes: embeddingBytes)
+    }
+
     /// Names and shapes of the float32 weights: every GPT-2 parameter except the token embedding and
     /// the block linears' weight matrices, in `GPT2Model.layout` order.
     static func floatLayout(_ config: GPT2Config) -> [(String, [Int])] {

@@ -50,6 +50,13 @@ public final class LlamaFrozenBase: @unchecked Sendable {
         self.embeddingBytes = embeddingBytes
     }
 
+    /// The same weights (no copy) with the block linears' batched products in `arithmetic`; the
+    /// embedding and the output head keep theirs.
+    public func with(arithmetic: FrozenProductArithmetic) throws -> LlamaFrozenBase {
+        try LlamaFrozenBase(config: config, format: format, linears: linears.mapValues { $0.withFrozenArithmetic(arithmetic) },
+                            norms: norms, embedding: embedding, head: head, embeddingBytes: embeddingBytes)
+    }
+
     static func normNames(_ c: LlamaConfig) -> [String] {
         (0..<c.layers).flatMap { ["model.layers.\($0).input_layernorm.weight", "model.layers.\($0).post_attention_layernorm.weight"] }
             + ["model.norm.weight"]

@@ -15,7 +15,11 @@ extension QuantizedMatrix {
             BLAS.gemm(m: n, n: columns, k: rows, a: dy, b: floatPointer, beta: 1, c: dx)
             return
         }
-        backwardTiled(dy, rows: n, accumulateInto: dx, isa: isa)
+        if usesBlockInt16(contraction: rows) {
+            backwardBlockInt16(dy, rows: n, accumulateInto: dx, isa: isa)
+        } else {
+            backwardTiled(dy, rows: n, accumulateInto: dx, isa: isa)
+        }
     }
 }
 

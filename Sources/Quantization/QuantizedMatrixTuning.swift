@@ -16,15 +16,19 @@ public struct QuantizedMatrixTuning: Sendable, Equatable {
     public var backwardRowChunk: Int
     /// Minimum number of weight values per thread before a matrix-vector product is split over threads.
     public var gemvMinValuesPerThread: Int
+    /// Arithmetic of the batched products (forward and input gradient) above `gemvMaxBatch` rows.
+    public var arithmetic: FrozenProductArithmetic
 
     public init(gemvMaxBatch: Int = 8, forwardTileFloats: Int = 256 * 1024, parallelTiles: Bool = true,
-                backwardTileColumns: Int = 128, backwardRowChunk: Int = 512, gemvMinValuesPerThread: Int = 32 * 1024) {
+                backwardTileColumns: Int = 128, backwardRowChunk: Int = 512, gemvMinValuesPerThread: Int = 32 * 1024,
+                arithmetic: FrozenProductArithmetic = .float32) {
         self.gemvMaxBatch = gemvMaxBatch
         self.forwardTileFloats = forwardTileFloats
         self.parallelTiles = parallelTiles
         self.backwardTileColumns = backwardTileColumns
         self.backwardRowChunk = backwardRowChunk
         self.gemvMinValuesPerThread = gemvMinValuesPerThread
+        self.arithmetic = arithmetic
     }
 
     /// The measured defaults.

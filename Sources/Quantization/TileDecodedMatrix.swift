@@ -19,6 +19,7 @@ extension TileDecodedMatrix {
     /// parallel with single-threaded OpenBLAS, or one after another with threaded OpenBLAS when
     /// `tuning.parallelTiles` is off.
     func forwardTiled(_ x: UnsafePointer<Float>, rows n: Int, into out: UnsafeMutablePointer<Float>, isa: KernelISA) {
+        if usesBlockInt16(contraction: columns) { forwardBlockInt16(x, rows: n, into: out, isa: isa); return }
         let parallel = tuning.parallelTiles && Parallel.threadCount > 1
         let tileRows = tuning.forwardTileRows(rows: rows, columns: columns, threads: parallel ? Parallel.threadCount : 1)
         let tiles = (rows + tileRows - 1) / tileRows
@@ -42,9 +43,12 @@ extension TileDecodedMatrix {
     /// dense sgemm's speed, while column tiles lose up to 10% to tiles that do not divide evenly).
     static var rowChunkedMinBatch: Int { 64 }
 
-    /// dx[N, columns] += dy[N, rows] W, choosing `backwardRowChunked` or `backwardTiled` by batch size.
+    /// dx[N, columns] += dy[N, rows] W: `backwardBlockInt16` under that arithmetic, otherwise
+    /// `backwardRowChunked` or `backwardTiled` by batch size.
     func backwardProduct(_ dy: UnsafePointer<Float>, rows n: Int, accumulateInto dx: UnsafeMutablePointer<Float>, isa: KernelISA) {
-        if n >= Self.rowChunkedMinBatch {
+        if usesBlockInt16(contraction: rows) {
+            backwardBlockInt16(dy, rows: n, accumulateInto: dx, isa: isa)
+        } else if n >= Self.rowChunkedMinBatch {
             backwardRowChunked(dy, rows: n, accumulateInto: dx, isa: isa)
         } else {
             backwardTiled(dy, rows: n, accumulateInto: dx, isa: isa)

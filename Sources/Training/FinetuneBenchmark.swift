@@ -2,6 +2,7 @@ import Foundation
 import IO
 import Models
 import Optim
+import Quantization
 import Tensor
 
 /// Times finetuning steps (forward, backward, clipping, AdamW) of a LLaMA model on fixed random
@@ -29,9 +30,12 @@ public enum FinetuneBenchmark {
         public var lossFirst: Float
         public var lossLast: Float
         public var threads: Int
+        /// The frozen products' arithmetic ("f32" or "int16"; f32 for full finetuning and float32 bases).
+        public var frozenCompute: String
 
         enum CodingKeys: String, CodingKey {
             case impl, mode, checkpointing, batch, seq, steps, threads
+            case frozenCompute = "frozen_compute"
             case tokensPerSecond = "tokens_per_s", msPerStep = "ms_per_step", peakRSSMB = "peak_rss_mb", frozenMB = "frozen_mb"
             case trainableParameters = "trainable_parameters", activationMB = "activation_mb", lossFirst = "loss_first", lossLast = "loss_last"
         }
@@ -39,7 +43,7 @@ public enum FinetuneBenchmark {
 
     /// LoRA r=8, alpha=16, dropout 0.05 on q,k,v,o,gate,up,down (the PEFT comparison's settings).
     public static func run(model path: String, mode: Mode, recompute: Bool, batch: Int, seq: Int, steps: Int, warmup: Int,
-                           lora: LoRAConfig? = nil) throws -> Result {
+                           lora: LoRAConfig? = nil, arithmetic: FrozenProductArithmetic = .float32) throws -> Result {
         let model: LlamaModel
         var frozenBytes = 0
         switch mode {
@@ -52,7 +56,8 @@ public enum FinetuneBenchmark {
             let format: FrozenWeightFormat = mode == .lora ? .f32 : (mode == .qloraInt8 ? .int8 : .nf4)
             let config = try lora ?? LoRAConfig(rank: 8, alpha: 16, dropout: 0.05, useRSLoRA: false,
                                                 targets: [.query, .key, .value, .output, .gate, .up, .down])
-            guard let m = try FinetuneJob.adapterModel(path: path, format: format, lora: config, seed: 1, recompute: recompute) as? LlamaModel else {
+            guard let m = try FinetuneJob.adapterModel(path: path, format: format, lora: config, seed: 1, recompute: recompute,
+                                                                arithmetic: arithmetic) as? LlamaModel else {
                 throw TrainingError.invalidConfig("\(path): the finetuning benchmark needs a LLaMA model")
             }
             model = m
@@ -87,6 +92,7 @@ public enum FinetuneBenchmark {
         return Result(mode: mode.rawValue, checkpointing: recompute, batch: batch, seq: seq, steps: steps, tokensPerSecond: Double(n) / mean,
                       msPerStep: mean * 1000, peakRSSMB: Double(ResourceUsage.peakResidentBytes()) / 1e6, frozenMB: Double(frozenBytes) / 1e6,
                       trainableParameters: model.parameters.parameterCount, activationMB: Double(model.activationBytes) / 1e6,
-                      lossFirst: losses.first ?? 0, lossLast: losses.last ?? 0, threads: Parallel.threadCount)
+                      lossFirst: losses.first ?? 0, lossLast: losses.last ?? 0, threads: Parallel.threadCount,
+                      frozenCompute: mode == .full || mode == .lora ? "f32" : arithmetic.rawValue)
     }
 }

@@ -2,13 +2,14 @@ import Data
 import Distributed
 import Foundation
 import Models
+import Quantization
 import Training
 
 /// `fingpt finetune`: LoRA / QLoRA (or full) instruction finetuning of a LLaMA or GPT-2 model on JSONL data.
 enum FinetuneCommand {
     static let usage = """
     fingpt finetune --model IN --data FILE[:REPEAT] [--data ...] --out DIR
-                    [--quant nf4|int8|q8_0|q4_0|q4_1|none] [--full] [--tokenizer PATH]
+                    [--quant nf4|int8|q8_0|q4_0|q4_1|none] [--frozen-compute int16|f32] [--full] [--tokenizer PATH]
                     [--lora-r 8] [--lora-alpha 16] [--lora-dropout 0.05] [--rslora]
                     [--targets LIST] [--template fingpt|chatml|chatml:SYSTEM|TEXT]
                     [--max-seq 256] [--dev-fraction 0.05] [--batch 4] [--grad-accum 1]
@@ -22,7 +23,10 @@ enum FinetuneCommand {
       Data: FinGPT JSONL (instruction, input, output) or prompt/completion JSONL; REPEAT copies a file's
       rows per epoch (FinGPT: fpb:6 fiqa:21 tfns:2). The loss counts answer tokens only. A held-out share of
       each file gives the validation loss. --quant keeps the frozen base in that storage (none = float32
-      LoRA); --full trains every weight instead (float32 + AdamW). --recompute keeps only block inputs and
+      LoRA); --frozen-compute int16 (default) multiplies with the quantized base in block-scaled 16-bit
+      integers (about 1.2-1.3x faster steps on AVX2; operands rounded to 14 and 13 bits per group of 64,
+      far finer than bfloat16), f32 decodes it to float32 tiles for sgemm;
+      --full trains every weight instead (float32 + AdamW). --recompute keeps only block inputs and
       recomputes each block in backward. Writes checkpoint.bin, log.jsonl, loss.svg, finetune.json and at
       the end adapter/ (PEFT: adapter_config.json + adapter_model.safetensors) and adapter.gguf (llama.cpp).
       --resume continues from --out/checkpoint.bin exactly.
@@ -39,6 +43,11 @@ enum FinetuneCommand {
         var job = try FinetuneJob(modelPath: try a.require("model"), data: specs, outputDirectory: try a.require("out"))
         job.tokenizerPath = a.string("tokenizer")
         job.format = try FrozenWeightFormat(parsing: a.string("quant", default: "nf4"))
+        let compute = a.string("frozen-compute", default: "int16")
+        guard let arithmetic = FrozenProductArithmetic(cliName: compute) else {
+            throw CLIError.usage("--frozen-compute must be one of \(FrozenProductArithmetic.choices.joined(separator: ", ")), not '\(compute)'")
+        }
+        job.frozenArithmetic = arithmetic
         job.full = a.flag("full")
         let targets = try a.string("targets").map(LoRATarget.parseList)
             ?? LoRATarget.all(architecture: try TrainableModelLoader.architecture(path: job.modelPath))

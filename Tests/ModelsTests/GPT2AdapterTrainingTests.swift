@@ -3,6 +3,7 @@ import IO
 import Models
 import NN
 import Optim
+import Quantization
 import Tensor
 import TestSupport
 import XCTest
@@ -92,6 +93,28 @@ final class GPT2AdapterTrainingTests: XCTestCase {
         }
         model.stochasticSeed = 78
         XCTAssertNotEqual(f(), l1.lossSum, "another seed, other masks")
+    }
+
+    /// Block-scaled int16 frozen products on GPT-2's biased linears: within rounding of the float32
+    /// loss and gradients, and bit-identical with recomputation.
+    func testInt16FrozenProductsGiveTheFloatGradientsAndRecomputeIdentically() throws {
+        let base = try GPT2FrozenBase(model: try denseModel(), format: .nf4)
+        let (tokens, targets) = data(7, n: 32)
+        var results: [(loss: Double, grads: [Float])] = []
+        for (arithmetic, recompute) in [(FrozenProductArithmetic.float32, false), (.blockInt16, false), (.blockInt16, true)] {
+            let model = try GPT2Model(base: try base.with(arithmetic: arithmetic), adapter: try adapter(dropout: 0.1), recompute: recompute)
+            model.stochasticSeed = 5
+            model.zeroGradients()
+            let r = try model.forwardBackward(tokens: tokens, targets: targets, batch: 2, seq: 16, gradScale: 1 / 28)
+            results.append((r.lossSum, Array(model.gradients.buffer.buffer)))
+        }
+        let (f, i) = (results[0], results[1])
+        XCTAssertNotEqual(f.grads, i.grads, "the int16 products ran")
+        XCTAssertEqual(i.loss, f.loss, accuracy: 1e-4 * abs(f.loss))
+        var diff: Float = 0, norm: Float = 0
+        for j in f.grads.indices { diff += (f.grads[j] - i.grads[j]) * (f.grads[j] - i.grads[j]); norm += f.grads[j] * f.grads[j] }
+        XCTAssertLessThan(diff.squareRoot(), 5e-3 * norm.squareRoot())
+        XCTAssertEqual(results[2].grads, i.grads, "bit-identical with recomputation")
     }
 
     func testRecomputationGivesIdenticalAdapterGradients() throws {

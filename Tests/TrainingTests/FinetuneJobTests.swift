@@ -4,6 +4,7 @@ import Inference
 import IO
 import Models
 import NN
+import Quantization
 import Tensor
 import TestSupport
 import Tokenizers
@@ -99,6 +100,33 @@ final class FinetuneJobTests: XCTestCase {
         other.lora.rank = 8
         other.resume = true
         XCTAssertThrowsError(try other.run { _ in }) { XCTAssertTrue("\($0)".contains("LoRA settings differ"), "\($0)") }
+    }
+
+    /// Block-scaled int16 frozen products (the default): recorded in finetune.json, and a resume (even
+    /// one asking for float32) continues in the run's arithmetic, bit for bit.
+    func testInt16FrozenProductsAreRecordedAndResumeExactly() throws {
+        let model = try tinyModel(), data = try writeData("train16.jsonl", rows: 60)
+        let whole = try job(model, data, out: "int16-full", steps: 8)
+        XCTAssertEqual(whole.frozenArithmetic, .blockInt16, "the default")
+        let losses = try whole.run { _ in }.summary.steps.map(\.loss)
+        let settings = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("int16-full/finetune.json"))) as? [String: Any]
+        XCTAssertEqual(settings?["frozen_compute"] as? String, "int16")
+        var float32 = try job(model, data, out: "f32-full", steps: 8)
+        float32.frozenArithmetic = .float32
+        let floatLosses = try float32.run { _ in }.summary.steps.map(\.loss)
+        XCTAssertNotEqual(losses, floatLosses, "the arithmetic changed the products")
+        for (a, b) in zip(losses, floatLosses) { XCTAssertEqual(a, b, accuracy: 1e-2 * abs(b)) }
+        var first = try job(model, data, out: "int16-split", steps: 8)
+        first.frozenArithmetic = .blockInt16
+        first.stopAt = 4
+        let head = try first.run { _ in }
+        var second = try job(model, data, out: "int16-split", steps: 8)
+        second.resume = true
+        second.frozenArithmetic = .float32   // the run's int16 wins
+        var lines: [String] = []
+        let tail = try second.run { lines.append($0) }
+        XCTAssertEqual(head.summary.steps.map(\.loss) + tail.summary.steps.map(\.loss), losses)
+        XCTAssertTrue(lines.contains { $0.contains("frozen-product arithmetic int16") }, "\(lines)")
     }
 
     func testMalformedDataIsRefusedWithItsLine() throws {

@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include "CQuantFrozenKernels.h"
 #include "CQuantBatchKernels.h"
+#include "CBlockInt16Kernels.h"
 
 #ifdef __cplusplus
 extern "C" {
