@@ -3,7 +3,7 @@ import Tensor
 
 /// The batched products of a frozen weight in block-scaled 16-bit integers
 /// (`FrozenProductArithmetic.blockInt16`, kernels in `CBlockInt16Kernels.h`). Each product quantizes
-/// its float operand once, packs the whole weight once (tiles decoded to float and re-coded to 11-bit
+/// its float operand once, packs the whole weight once (tiles decoded to float and re-coded to 13-bit
 /// groups in parallel; 2 bytes per weight in a reused workspace, never the whole float32 matrix), then
 /// splits the rows of the product over threads.
 extension TileDecodedMatrix {
@@ -60,7 +60,7 @@ extension TileDecodedMatrix {
     }
 }
 
-/// The shape of a float operand [rows, length] quantized to 16-bit codes in groups of 64, rows padded
+/// The shape of a float operand [rows, length] quantized to 14-bit codes in groups of 64, rows padded
 /// with zeros to whole register tiles (`FQ_I16_MR`), and its products with a packed weight.
 struct BlockInt16Operand {
     let rows: Int

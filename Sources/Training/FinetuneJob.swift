@@ -24,7 +24,7 @@ public struct FinetuneJob {
     public var format: FrozenWeightFormat = .nf4
     /// The arithmetic of the frozen block linears' products (ignored for full finetuning and f32 bases):
     /// block-scaled int16 by default (about 1.2-1.3x faster steps here, operands rounded far more finely
-    /// than bfloat16; finetuned accuracy equal to float32's within one example in 150, bench/RESULTS.md).
+    /// than bfloat16; finetuned dev accuracies within two examples of float32's, bench/RESULTS.md).
     public var frozenArithmetic: FrozenProductArithmetic = .blockInt16
     /// Train every weight in float32 instead of an adapter.
     public var full = false
