@@ -11,13 +11,15 @@
 // ---------------------------------------------------------------------------------------------
 // Shared scalar pieces
 
-/// Scale and inverse for a group with largest magnitude `absmax`; a non-finite group gets a NaN
-/// scale (and zero codes) so that the product is NaN, as the float product would be.
-static inline void group_scale(float absmax, int nonfinite, float qmax, float *scale, float *inverse) {
-    if (nonfinite || !isfinite(absmax)) { *scale = NAN; *inverse = 0.0f; return; }
-    if (absmax == 0.0f) { *scale = 0.0f; *inverse = 0.0f; return; }
+/// Scale and inverse for a group with largest magnitude `absmax`. Returns 1 for a non-finite group (a
+/// NaN, or an infinity making absmax infinite): its scale is NaN and its codes must be zero, so that
+/// the product is NaN, as the float product would be.
+static inline int group_scale(float absmax, int nonfinite, float qmax, float *scale, float *inverse) {
+    if (nonfinite || !isfinite(absmax)) { *scale = NAN; *inverse = 0.0f; return 1; }
+    if (absmax == 0.0f) { *scale = 0.0f; *inverse = 0.0f; return 0; }
     *scale = absmax / qmax;
     *inverse = qmax / absmax;
+    return 0;
 }
 
 static inline int16_t quantize_value(float x, float inverse) {
@@ -34,8 +36,8 @@ static void quantize_group_scalar(const float *x, int64_t stride, float qmax, in
         if (a > absmax) absmax = a;
     }
     float inverse;
-    group_scale(absmax, nonfinite, qmax, scale, &inverse);
-    for (int i = 0; i < GROUP; i++) q[i * qstride] = nonfinite ? 0 : quantize_value(x[i * stride], inverse);
+    const int bad = group_scale(absmax, nonfinite, qmax, scale, &inverse);
+    for (int i = 0; i < GROUP; i++) q[i * qstride] = bad ? 0 : quantize_value(x[i * stride], inverse);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -48,17 +50,20 @@ static void quantize_rows_scalar(const float *x, int64_t ldx, int64_t k, int64_t
             quantize_group_scalar(x + r * ldx + g * GROUP, 1, FQ_I16_A_MAX, qa + r * k + g * GROUP, 1, sa + r * groups + g);
 }
 
-static void pack_rows_scalar(const float *w, int64_t ldw, int64_t n, int64_t k, int64_t first_panel, int16_t *qb, float *sb) {
+/// Packs B from a float matrix whose element (output column j, position t) is w[j * stride_n + t * stride_k]:
+/// pack_rows has (ldw, 1), pack_columns (1, ldw).
+static void pack_scalar(const float *w, int64_t stride_n, int64_t stride_k, int64_t n, int64_t k, int64_t first_panel,
+                        int16_t *qb, float *sb) {
     const int64_t groups = k / GROUP, panels = (n + NR - 1) / NR;
     int16_t tmp[GROUP];
     for (int64_t p = 0; p < panels; p++) {
         int16_t *dst = qb + (first_panel + p) * NR * k;
         float *scales = sb + (first_panel + p) * groups * NR;
         for (int c = 0; c < NR; c++) {
-            const int64_t row = p * NR + c;
+            const int64_t j = p * NR + c;
             for (int64_t g = 0; g < groups; g++) {
-                if (row < n) {
-                    quantize_group_scalar(w + row * ldw + g * GROUP, 1, FQ_I16_B_MAX, tmp, 1, scales + g * NR + c);
+                if (j < n) {
+                    quantize_group_scalar(w + j * stride_n + g * GROUP * stride_k, stride_k, FQ_I16_B_MAX, tmp, 1, scales + g * NR + c);
                 } else {
                     memset(tmp, 0, sizeof tmp);
                     scales[g * NR + c] = 0.0f;
@@ -72,28 +77,12 @@ static void pack_rows_scalar(const float *w, int64_t ldw, int64_t n, int64_t k, 
     }
 }
 
+static void pack_rows_scalar(const float *w, int64_t ldw, int64_t n, int64_t k, int64_t first_panel, int16_t *qb, float *sb) {
+    pack_scalar(w, ldw, 1, n, k, first_panel, qb, sb);
+}
+
 static void pack_columns_scalar(const float *w, int64_t ldw, int64_t k, int64_t n, int64_t first_panel, int16_t *qb, float *sb) {
-    const int64_t groups = k / GROUP, panels = (n + NR - 1) / NR;
-    int16_t tmp[GROUP];
-    for (int64_t p = 0; p < panels; p++) {
-        int16_t *dst = qb + (first_panel + p) * NR * k;
-        float *scales = sb + (first_panel + p) * groups * NR;
-        for (int c = 0; c < NR; c++) {
-            const int64_t col = p * NR + c;
-            for (int64_t g = 0; g < groups; g++) {
-                if (col < n) {
-                    quantize_group_scalar(w + g * GROUP * ldw + col, ldw, FQ_I16_B_MAX, tmp, 1, scales + g * NR + c);
-                } else {
-                    memset(tmp, 0, sizeof tmp);
-                    scales[g * NR + c] = 0.0f;
-                }
-                for (int i = 0; i < GROUP; i++) {
-                    const int64_t kk = g * GROUP + i;
-                    dst[(kk / 2) * 2 * NR + c * 2 + (kk & 1)] = tmp[i];
-                }
-            }
-        }
-    }
+    pack_scalar(w, 1, ldw, n, k, first_panel, qb, sb);
 }
 
 /// One MR x NR tile: out[r][c] = sum_g sa * sb * (integer sum), accumulated with fmaf in group order.
@@ -169,8 +158,10 @@ FQ_AVX2 static void quantize_rows_avx2(const float *x, int64_t ldx, int64_t k, i
             int16_t *dst = qa + r * k + g * GROUP;
             int nonfinite;
             float inverse, absmax = absmax64_avx2(src, &nonfinite);
-            group_scale(absmax, nonfinite, FQ_I16_A_MAX, sa + r * groups + g, &inverse);
-            if (nonfinite) { memset(dst, 0, GROUP * sizeof(int16_t)); continue; }
+            if (group_scale(absmax, nonfinite, FQ_I16_A_MAX, sa + r * groups + g, &inverse)) {
+                memset(dst, 0, GROUP * sizeof(int16_t));
+                continue;
+            }
             const __m256 inv = _mm256_set1_ps(inverse);
             for (int i = 0; i < GROUP; i += 16) _mm256_storeu_si256((__m256i *)(dst + i), quantize16_avx2(src + i, inv));
         }
@@ -189,8 +180,10 @@ FQ_AVX2 static void pack_rows_avx2(const float *w, int64_t ldw, int64_t n, int64
                 const float *src = w + row * ldw + g * GROUP;
                 int nonfinite;
                 float inverse, absmax = absmax64_avx2(src, &nonfinite);
-                group_scale(absmax, nonfinite, FQ_I16_B_MAX, scales + g * NR + c, &inverse);
-                if (nonfinite) { memset(tmp[c], 0, sizeof tmp[c]); continue; }
+                if (group_scale(absmax, nonfinite, FQ_I16_B_MAX, scales + g * NR + c, &inverse)) {
+                    memset(tmp[c], 0, sizeof tmp[c]);
+                    continue;
+                }
                 const __m256 inv = _mm256_set1_ps(inverse);
                 for (int i = 0; i < GROUP; i += 16) _mm256_store_si256((__m256i *)(tmp[c] + i), quantize16_avx2(src + i, inv));
             }
@@ -247,9 +240,10 @@ FQ_AVX2 static void pack_columns_avx2(const float *w, int64_t ldw, int64_t k, in
             float am[NR] __attribute__((aligned(32))), inv[NR] __attribute__((aligned(32)));
             _mm256_store_ps(am, m0); _mm256_store_ps(am + 8, m1);
             const int nan0 = _mm256_movemask_ps(n0), nan1 = _mm256_movemask_ps(n1);
+            int bad = 0;   // bit c: column c's group is non-finite
             for (int c = 0; c < NR; c++) {
                 const int nonfinite = ((c < 8 ? nan0 >> c : nan1 >> (c - 8)) & 1);
-                group_scale(am[c], nonfinite, FQ_I16_B_MAX, scales + g * NR + c, inv + c);
+                bad |= group_scale(am[c], nonfinite, FQ_I16_B_MAX, scales + g * NR + c, inv + c) << c;
             }
             const __m256 i0 = _mm256_load_ps(inv), i1 = _mm256_load_ps(inv + 8);
             int32_t *out = dst + g * (GROUP / 2) * NR;
@@ -262,10 +256,10 @@ FQ_AVX2 static void pack_columns_avx2(const float *w, int64_t ldw, int64_t k, in
                 _mm256_storeu_si256((__m256i *)(out + j * NR), _mm256_or_si256(_mm256_and_si256(e0, low), _mm256_slli_epi32(o0, 16)));
                 _mm256_storeu_si256((__m256i *)(out + j * NR + 8), _mm256_or_si256(_mm256_and_si256(e1, low), _mm256_slli_epi32(o1, 16)));
             }
-            if (nan0 | nan1) {  // zero the codes of non-finite columns (their scale is NaN)
+            if (bad) {  // zero the codes of non-finite columns (their scale is NaN)
                 int16_t *q = (int16_t *)out;
                 for (int c = 0; c < NR; c++)
-                    if (((c < 8 ? nan0 >> c : nan1 >> (c - 8)) & 1))
+                    if ((bad >> c) & 1)
                         for (int j = 0; j < GROUP / 2; j++) { q[j * 2 * NR + 2 * c] = 0; q[j * 2 * NR + 2 * c + 1] = 0; }
             }
         }

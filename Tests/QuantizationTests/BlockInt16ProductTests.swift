@@ -150,7 +150,21 @@ final class BlockInt16ProductTests: XCTestCase {
         var a = values(rows: m, columns: k, seed: 6)
         a[2 * k + 70] = .nan      // row 2, second group
         a[5 * k + 3] = .infinity  // row 5, first group
-        let b = values(rows: n, columns: k, seed: 7)
+        var b = values(rows: n, columns: k, seed: 7)
+        b[3 * k + 100] = -.infinity   // weight column 3, second group
+        var bt = [Float](repeating: 0, count: k * n)
+        for j in 0..<n { for t in 0..<k { bt[t * n + j] = b[j * k + t] } }
+        // the codes of non-finite groups are zero on every path, their scales NaN
+        let bits: (([Int16], [Float])) -> ([Int16], [UInt32]) = { p in (p.0, p.1.map(\.bitPattern)) }
+        let a0 = bits(quantizeRows(a, rows: m, k: k, isa: .scalar)), b0 = bits(packRows(b, n: n, k: k, isa: .scalar))
+        for isa in KernelISA.available {
+            let ai = bits(quantizeRows(a, rows: m, k: k, isa: isa))
+            XCTAssertEqual(ai.0, a0.0, "\(isa) activation codes"); XCTAssertEqual(ai.1, a0.1, "\(isa) activation scales")
+            for packed in [bits(packRows(b, n: n, k: k, isa: isa)), bits(packColumns(bt, k: k, n: n, isa: isa))] {
+                XCTAssertEqual(packed.0, b0.0, "\(isa) weight codes"); XCTAssertEqual(packed.1, b0.1, "\(isa) weight scales")
+            }
+        }
+        XCTAssertTrue(packed((b0.0, b0.1.map(Float.init(bitPattern:))), column: 3, position: 100, k: k).1.isNaN)
         for isa in KernelISA.available {
             let (qa, sa) = quantizeRows(a, rows: m, k: k, isa: isa)
             let (qb, sb) = packRows(b, n: n, k: k, isa: isa)
@@ -158,7 +172,11 @@ final class BlockInt16ProductTests: XCTestCase {
             fq_i16_gemm(qa, sa, 0, Int64(m), qb, sb, Int64(n), Int64(k), &c, Int64(n), 0, isa.code)
             for i in 0..<m {
                 for j in 0..<n {
-                    if i == 2 || i == 5 { XCTAssertTrue(c[i * n + j].isNaN, "\(isa) row \(i)") } else { XCTAssertTrue(c[i * n + j].isFinite, "\(isa) row \(i)") }
+                    if i == 2 || i == 5 || j == 3 {
+                        XCTAssertTrue(c[i * n + j].isNaN, "\(isa) [\(i), \(j)]")
+                    } else {
+                        XCTAssertTrue(c[i * n + j].isFinite, "\(isa) [\(i), \(j)]")
+                    }
                 }
             }
         }
