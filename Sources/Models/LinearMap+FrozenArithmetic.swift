@@ -7,14 +7,11 @@ extension LinearMap {
     public func withFrozenArithmetic(_ arithmetic: FrozenProductArithmetic) -> LinearMap {
         switch self {
         case let m as NF4LinearMap:
-            var t = m.matrix.tuning; t.arithmetic = arithmetic
-            return NF4LinearMap(m.matrix.with(tuning: t))
+            return NF4LinearMap(m.matrix.with(tuning: m.matrix.tuning.with(arithmetic: arithmetic)))
         case let m as Int8LinearMap:
-            var t = m.matrix.tuning; t.arithmetic = arithmetic
-            return Int8LinearMap(m.matrix.with(tuning: t))
+            return Int8LinearMap(m.matrix.with(tuning: m.matrix.tuning.with(arithmetic: arithmetic)))
         case let m as QuantizedLinearMap where m.matrix.type != .f32:
-            var t = m.matrix.tuning; t.arithmetic = arithmetic
-            return QuantizedLinearMap(m.matrix.with(tuning: t))
+            return QuantizedLinearMap(m.matrix.with(tuning: m.matrix.tuning.with(arithmetic: arithmetic)))
         default:
             return self
         }

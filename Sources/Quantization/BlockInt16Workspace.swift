@@ -3,8 +3,9 @@ import Tensor
 
 /// Reusable buffers of the int16 products (`TileDecodedMatrix+BlockInt16`): the quantized operand's
 /// codes and scales and the packed weight's codes and scales, grown to the largest product seen and
-/// kept (a few MB for SmolLM2-sized layers), so that a product neither allocates nor faults in fresh
-/// pages; a training step runs hundreds of them. One product at a time holds the shared workspace; a
+/// kept (a few MB for SmolLM2-sized layers), so that these, the large buffers of a product, are not
+/// allocated, zeroed and faulted in again by each of the hundreds of products of a training step (the
+/// per-thread float tile a weight tile is decoded into still is, as on the float32 path). One product at a time holds the shared workspace; a
 /// product that finds it taken (another thread) uses buffers of its own.
 final class BlockInt16Workspace: @unchecked Sendable {
     static let shared = BlockInt16Workspace()

@@ -31,6 +31,13 @@ public struct QuantizedMatrixTuning: Sendable, Equatable {
         self.arithmetic = arithmetic
     }
 
+    /// These settings with the products in `arithmetic`.
+    public func with(arithmetic: FrozenProductArithmetic) -> QuantizedMatrixTuning {
+        var t = self
+        t.arithmetic = arithmetic
+        return t
+    }
+
     /// The measured defaults.
     public static let `default` = QuantizedMatrixTuning()
 

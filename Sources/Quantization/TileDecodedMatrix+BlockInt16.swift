@@ -12,50 +12,45 @@ extension TileDecodedMatrix {
         tuning.arithmetic == .blockInt16 && contraction > 0 && contraction % Int(FQ_I16_GROUP) == 0
     }
 
-    /// out[N, rows] = x[N, columns] W^T.
+    /// out[N, rows] = x[N, columns] W^T: tiles of 4 panels (64 weight rows) decoded and packed by rows.
     func forwardBlockInt16(_ x: UnsafePointer<Float>, rows n: Int, into out: UnsafeMutablePointer<Float>, isa: KernelISA) {
-        let width = Int(FQ_I16_NR), panels = (rows + width - 1) / width
-        let operand = BlockInt16Operand(rows: n, length: columns)
-        BlockInt16Workspace.withBuffers(operandCodes: operand.codeCount, operandScales: operand.scaleCount,
-                                        weightCodes: panels * width * columns, weightScales: panels * width * operand.groups) { space in
-            operand.quantize(x, stride: columns, into: space, isa: isa)
-            // Tiles of 4 panels (64 weight rows) decoded to float and packed, in parallel.
-            let tilePanels = 4, tiles = (panels + tilePanels - 1) / tilePanels
-            let (qb, sb) = (space.weightCodes.pointer, space.weightScales.pointer)
-            Parallel.forEachChunk(tiles) { range in
-                let buffer = AlignedBuffer<Float>(count: tilePanels * width * self.columns)
-                for t in range {
-                    let r0 = t * tilePanels * width, r1 = Swift.min(self.rows, r0 + tilePanels * width)
-                    self.decodeTile(rows: r0..<r1, columns: 0..<self.columns, into: buffer.pointer, isa: isa)
-                    fq_i16_pack_rows(buffer.pointer, Int64(self.columns), Int64(r1 - r0), Int64(self.columns),
-                                     Int64(t * tilePanels), qb, sb, isa.code)
-                }
-            }
-            operand.multiply(space, columns: rows, into: out, ldc: rows, beta: 0, isa: isa)
+        let tileRows = 4 * Int(FQ_I16_NR)
+        blockInt16Product(x, rows: n, contraction: columns, outputs: rows, tiles: (rows + tileRows - 1) / tileRows,
+                          tileFloats: tileRows * columns, into: out, beta: 0, isa: isa) { t, buffer, qb, sb in
+            let r0 = t * tileRows, r1 = Swift.min(self.rows, r0 + tileRows)
+            self.decodeTile(rows: r0..<r1, columns: 0..<self.columns, into: buffer, isa: isa)
+            fq_i16_pack_rows(buffer, Int64(self.columns), Int64(r1 - r0), Int64(self.columns), Int64(r0 / Int(FQ_I16_NR)), qb, sb, isa.code)
         }
     }
 
-    /// dx[N, columns] += dy[N, rows] W.
+    /// dx[N, columns] += dy[N, rows] W: column tiles (whole decode granules, at least 64 columns)
+    /// decoded over all rows and packed by columns.
     func backwardBlockInt16(_ dy: UnsafePointer<Float>, rows n: Int, accumulateInto dx: UnsafeMutablePointer<Float>, isa: KernelISA) {
-        let width = Int(FQ_I16_NR), panels = (columns + width - 1) / width
-        let operand = BlockInt16Operand(rows: n, length: rows)
+        let tileWidth = Swift.max(64, (64 + columnGranule - 1) / columnGranule * columnGranule)
+        blockInt16Product(dy, rows: n, contraction: rows, outputs: columns, tiles: (columns + tileWidth - 1) / tileWidth,
+                          tileFloats: rows * tileWidth, into: dx, beta: 1, isa: isa) { t, buffer, qb, sb in
+            let c0 = t * tileWidth, c1 = Swift.min(self.columns, c0 + tileWidth)
+            self.decodeTile(rows: 0..<self.rows, columns: c0..<c1, into: buffer, isa: isa)
+            fq_i16_pack_columns(buffer, Int64(c1 - c0), Int64(self.rows), Int64(c1 - c0), Int64(c0 / Int(FQ_I16_NR)), qb, sb, isa.code)
+        }
+    }
+
+    /// out[N, outputs] = beta out + a[N, contraction] B for the weight B whose packed panels `packTile`
+    /// writes, tile by tile (tiles in parallel, each decoded into a float buffer of `tileFloats`).
+    private func blockInt16Product(_ a: UnsafePointer<Float>, rows n: Int, contraction: Int, outputs: Int, tiles: Int, tileFloats: Int,
+                                   into out: UnsafeMutablePointer<Float>, beta: Float, isa: KernelISA,
+                                   packTile: (Int, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int16>, UnsafeMutablePointer<Float>) -> Void) {
+        let width = Int(FQ_I16_NR), panels = (outputs + width - 1) / width
+        let operand = BlockInt16Operand(rows: n, length: contraction)
         BlockInt16Workspace.withBuffers(operandCodes: operand.codeCount, operandScales: operand.scaleCount,
-                                        weightCodes: panels * width * rows, weightScales: panels * width * operand.groups) { space in
-            operand.quantize(dy, stride: rows, into: space, isa: isa)
-            // Column tiles (whole decode granules, at least 64 columns) decoded over all rows and packed.
-            let tileWidth = Swift.max(64, (64 + columnGranule - 1) / columnGranule * columnGranule)
-            let tiles = (columns + tileWidth - 1) / tileWidth
+                                        weightCodes: panels * width * contraction, weightScales: panels * width * operand.groups) { space in
+            operand.quantize(a, stride: contraction, into: space, isa: isa)
             let (qb, sb) = (space.weightCodes.pointer, space.weightScales.pointer)
             Parallel.forEachChunk(tiles) { range in
-                let buffer = AlignedBuffer<Float>(count: self.rows * tileWidth)
-                for t in range {
-                    let c0 = t * tileWidth, c1 = Swift.min(self.columns, c0 + tileWidth)
-                    self.decodeTile(rows: 0..<self.rows, columns: c0..<c1, into: buffer.pointer, isa: isa)
-                    fq_i16_pack_columns(buffer.pointer, Int64(c1 - c0), Int64(self.rows), Int64(c1 - c0),
-                                        Int64(c0 / width), qb, sb, isa.code)
-                }
+                let buffer = AlignedBuffer<Float>(count: tileFloats)
+                for t in range { packTile(t, buffer.pointer, qb, sb) }
             }
-            operand.multiply(space, columns: columns, into: dx, ldc: columns, beta: 1, isa: isa)
+            operand.multiply(space, columns: outputs, into: out, ldc: outputs, beta: beta, isa: isa)
         }
     }
 }

@@ -193,8 +193,9 @@ public struct FinetuneJob {
         return result
     }
 
-    /// The frozen-product arithmetic recorded in the output folder's finetune.json (nil when absent:
-    /// runs written before the setting existed used float32, and so does a resume of them).
+    /// The frozen-product arithmetic recorded in the output folder's finetune.json: nil without that
+    /// file or for full finetuning; float32 for an adapter run written before the setting existed
+    /// (which is what it used).
     func savedFrozenArithmetic() throws -> FrozenProductArithmetic? {
         let path = (outputDirectory as NSString).appendingPathComponent("finetune.json")
         guard let data = FileManager.default.contents(atPath: path) else { return nil }

@@ -1,5 +1,4 @@
 import Foundation
-import Quantization
 import Training
 
 /// `fingpt bench-finetune`: times finetuning steps of a LLaMA model and prints one JSON line.
@@ -19,10 +18,7 @@ enum BenchFinetuneCommand {
         guard let mode = FinetuneBenchmark.Mode(rawValue: modeName) else {
             throw CLIError.usage("--mode must be one of \(FinetuneBenchmark.Mode.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        let compute = a.string("frozen-compute", default: "int16")
-        guard let arithmetic = FrozenProductArithmetic(cliName: compute) else {
-            throw CLIError.usage("--frozen-compute must be one of \(FrozenProductArithmetic.choices.joined(separator: ", ")), not '\(compute)'")
-        }
+        let arithmetic = try FrozenComputeArgument.read(&a)
         let r = try FinetuneBenchmark.run(model: model, mode: mode, recompute: a.flag("recompute"), batch: try a.int("batch", default: 4),
                                           seq: try a.int("seq", default: 256), steps: try a.int("steps", default: 3),
                                           warmup: try a.int("warmup", default: 1), arithmetic: arithmetic)

@@ -2,7 +2,6 @@ import Data
 import Distributed
 import Foundation
 import Models
-import Quantization
 import Training
 
 /// `fingpt finetune`: LoRA / QLoRA (or full) instruction finetuning of a LLaMA or GPT-2 model on JSONL data.
@@ -43,11 +42,7 @@ enum FinetuneCommand {
         var job = try FinetuneJob(modelPath: try a.require("model"), data: specs, outputDirectory: try a.require("out"))
         job.tokenizerPath = a.string("tokenizer")
         job.format = try FrozenWeightFormat(parsing: a.string("quant", default: "nf4"))
-        let compute = a.string("frozen-compute", default: "int16")
-        guard let arithmetic = FrozenProductArithmetic(cliName: compute) else {
-            throw CLIError.usage("--frozen-compute must be one of \(FrozenProductArithmetic.choices.joined(separator: ", ")), not '\(compute)'")
-        }
-        job.frozenArithmetic = arithmetic
+        job.frozenArithmetic = try FrozenComputeArgument.read(&a)
         job.full = a.flag("full")
         let targets = try a.string("targets").map(LoRATarget.parseList)
             ?? LoRATarget.all(architecture: try TrainableModelLoader.architecture(path: job.modelPath))

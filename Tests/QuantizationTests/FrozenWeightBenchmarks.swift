@@ -70,8 +70,7 @@ final class FrozenWeightBenchmarks: XCTestCase {
         let nf4 = try NF4Matrix(quantizing: w, tuning: tuning)
         let int8 = try Int8RowMatrix(quantizing: w, tuning: tuning)
         let q41 = try QuantizedMatrix(quantizing: w, as: .q4_1, tuning: tuning)
-        var int16 = tuning
-        int16.arithmetic = .blockInt16
+        let int16 = tuning.with(arithmetic: .blockInt16)
         let nf4i = nf4.with(tuning: int16), q41i = q41.with(gemvActivations: nil, tuning: int16)
         return [
             Products(name: "NF4 int16", forward: { nf4i.forward($0, rows: $1, into: $2) }, backward: { nf4i.backwardInput($0, rows: $1, accumulateInto: $2) }),
